@@ -1,0 +1,225 @@
+"""The shape of ``watchlist.yaml``: validated, frozen settings (SPEC §3).
+
+The loader turns YAML into plain data and reports pydantic's errors at the YAML
+location they concern; this module only says what is valid.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {
+    "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30,
+}
+
+
+def parse_duration(value: object) -> timedelta:
+    """Parse ``30s``, ``5m``, ``1h30m``, ``2d``, ``500ms`` into a positive timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"a duration needs a unit, e.g. '{value}s' or '5m' (units: ms s m h d w)")
+    text = value.strip()
+    parts = _DURATION_PART.findall(text)
+    if not parts or _DURATION_PART.sub("", text).strip():
+        raise ValueError(f"'{value}' is not a duration: write e.g. 30s, 5m, 1h30m, 1d")
+    seconds = sum(float(n) * _DURATION_UNITS[u.lower()] for n, u in parts)
+    if seconds <= 0:
+        raise ValueError(f"duration '{value}' must be longer than zero")
+    return timedelta(seconds=seconds)
+
+
+def parse_size(value: object) -> int:
+    """Parse ``10MB``, ``512KiB``, ``1000000`` into a positive number of bytes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number, unit = float(value), "b"
+    elif isinstance(value, str) and (m := _SIZE.match(value)):
+        number, unit = float(m.group(1)), (m.group(2) or "b").lower()
+    else:
+        raise ValueError(f"'{value}' is not a size: write e.g. 10MB, 512KiB or 1000000")
+    size = int(number * _SIZE_UNITS[unit])
+    if size <= 0:
+        raise ValueError(f"size '{value}' must be larger than zero")
+    return size
+
+
+def parse_first_run(value: object) -> timedelta | Literal["all", "none"]:
+    """``all``, ``none`` or a duration."""
+    if isinstance(value, str) and value.strip().lower() in ("all", "none"):
+        return "all" if value.strip().lower() == "all" else "none"
+    return parse_duration(value)
+
+
+def check_http_url(value: str) -> str:
+    """An absolute http(s) URL with a host."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"'{value}' is not an http(s) URL with a host")
+    return value.strip()
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Size = Annotated[int, BeforeValidator(parse_size)]
+HttpUrl = Annotated[str, BeforeValidator(lambda v: check_http_url(_text(v)))]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected a text value")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class PollSettings(_Strict):
+    """Defaults for fetching every feed."""
+
+    interval: Duration = timedelta(minutes=5)
+    timeout: Duration = timedelta(seconds=30)
+    max_bytes: Size = 10 * 10**6
+    concurrency: int = Field(default=32, ge=1, le=1000)
+    first_run: Annotated[
+        timedelta | Literal["all", "none"], BeforeValidator(parse_first_run)
+    ] = timedelta(hours=24)
+
+
+class FeedSettings(_Strict):
+    """One feed to poll."""
+
+    url: HttpUrl
+    name: Name | None = None
+    interval: Duration | None = None
+
+
+class WatchSettings(_Strict):
+    """One watch: what to look for, where, and whom to tell."""
+
+    name: Name
+    keywords: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    query: str | None = None
+    exclude: tuple[Annotated[str, Field(min_length=1)], ...] = ()
+    languages: tuple[str, ...] = ()
+    feeds: tuple[str, ...] | None = None
+    notify: tuple[str, ...] | None = None
+    digest: Duration | None = None
+
+    @model_validator(mode="after")
+    def _needs_something_to_match(self) -> WatchSettings:
+        if not self.keywords and not (self.query and self.query.strip()):
+            raise ValueError(f"watch '{self.name}' needs 'keywords' or 'query' (or both)")
+        return self
+
+
+class HealthSettings(_Strict):
+    """Who hears about broken or stale feeds."""
+
+    notify: tuple[str, ...] = ()
+    failing_after: Duration = timedelta(hours=6)
+    stale_after: Duration = timedelta(days=7)
+
+
+class SlackDestination(_Strict):
+    """A Slack incoming webhook; its URL is the credential."""
+
+    name: Name
+    type: Literal["slack"]
+    url: SecretStr
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, v: SecretStr) -> SecretStr:
+        check_http_url(v.get_secret_value())
+        return v
+
+
+class WebhookDestination(_Strict):
+    """Any HTTP endpoint that takes a JSON POST."""
+
+    name: Name
+    type: Literal["webhook"]
+    url: HttpUrl
+    secret: SecretStr | None = None
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+
+
+class EmailDestination(_Strict):
+    """SMTP delivery."""
+
+    name: Name
+    type: Literal["email"]
+    to: tuple[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")], ...] = Field(min_length=1)
+    sender: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")] = Field(alias="from")
+    host: Name
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    timeout: Duration = timedelta(seconds=30)
+
+    @property
+    def effective_port(self) -> int:
+        """The configured port, else the usual one for ``security``."""
+        return self.port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]
+
+
+class ConsoleDestination(_Strict):
+    """Prints alerts to standard output."""
+
+    name: Name
+    type: Literal["console"]
+
+
+Destination = Annotated[
+    SlackDestination | WebhookDestination | EmailDestination | ConsoleDestination,
+    Field(discriminator="type"),
+]
+
+
+class Settings(_Strict):
+    """The whole validated configuration."""
+
+    database: Path = Path("newswatch.db")
+    poll: PollSettings = PollSettings()
+    terms: dict[str, tuple[Annotated[str, Field(min_length=1)], ...]] = Field(default_factory=dict)
+    feeds: tuple[FeedSettings, ...] = ()
+    watches: tuple[WatchSettings, ...] = ()
+    health: HealthSettings = HealthSettings()
+    destinations: tuple[Destination, ...] = ()
+    source: Path = Field(default=Path("watchlist.yaml"), exclude=True)
+
+    def destination(self, name: str) -> Destination:
+        """The destination called ``name``."""
+        for dest in self.destinations:
+            if dest.name == name:
+                return dest
+        raise KeyError(name)
+
+    def feed_interval(self, feed: FeedSettings) -> timedelta:
+        """The poll interval of ``feed``."""
+        return feed.interval or self.poll.interval
+
+    def watch_destinations(self, watch: WatchSettings) -> tuple[str, ...]:
+        """The destinations ``watch`` notifies (default: every destination)."""
+        if watch.notify is not None:
+            return watch.notify
+        return tuple(d.name for d in self.destinations)
