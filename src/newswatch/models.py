@@ -156,6 +156,8 @@ class FeedState:
     last_status: int | None = None
     error_streak: int = 0
     last_error: str | None = None
-    next_poll_at: datetime | None = None
+    next_poll_at: datetime | None = None  # when the interval says to poll again
+    backoff_until: datetime | None = None  # no poll before this (Retry-After, error backoff)
+    failing_since: datetime | None = None  # start of the current error streak
     items_seen: int = 0
     gone: bool = False

@@ -1,5 +1,6 @@
 """Configuration: YAML -> validated, frozen ``Settings``; every error with file:line:column."""
 
+from newswatch.config.loader import load_config, loads_config, resolve_database
 from newswatch.config.schema import (
     ConsoleDestination,
     Destination,
@@ -14,8 +15,11 @@ from newswatch.config.schema import (
     parse_duration,
     parse_size,
 )
+from newswatch.config.summary import describe, format_duration, format_size
+from newswatch.config.yamldoc import MAX_NODES, substitute_env
 
 __all__ = [
+    "MAX_NODES",
     "ConsoleDestination",
     "Destination",
     "EmailDestination",
@@ -26,6 +30,13 @@ __all__ = [
     "SlackDestination",
     "WatchSettings",
     "WebhookDestination",
+    "describe",
+    "format_duration",
+    "format_size",
+    "load_config",
+    "loads_config",
     "parse_duration",
     "parse_size",
+    "resolve_database",
+    "substitute_env",
 ]

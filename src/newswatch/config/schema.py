@@ -24,9 +24,19 @@ from pydantic import (
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# Caps keep absurd values from overflowing timedelta/int conversions (an OverflowError
+# would escape pydantic instead of becoming a located configuration problem).
+_MAX_SECONDS = 100 * 365 * 86400
+_MAX_SIZE = 10**12
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {
-    "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
 }
 
 
@@ -43,6 +53,8 @@ def parse_duration(value: object) -> timedelta:
     seconds = sum(float(n) * _DURATION_UNITS[u.lower()] for n, u in parts)
     if seconds <= 0:
         raise ValueError(f"duration '{value}' must be longer than zero")
+    if seconds > _MAX_SECONDS:
+        raise ValueError(f"duration '{value}' is too long: at most 100 years")
     return timedelta(seconds=seconds)
 
 
@@ -54,6 +66,8 @@ def parse_size(value: object) -> int:
         number, unit = float(m.group(1)), (m.group(2) or "b").lower()
     else:
         raise ValueError(f"'{value}' is not a size: write e.g. 10MB, 512KiB or 1000000")
+    if number * _SIZE_UNITS[unit] > _MAX_SIZE:
+        raise ValueError(f"size '{value}' is too large: at most 1000GB")
     size = int(number * _SIZE_UNITS[unit])
     if size <= 0:
         raise ValueError(f"size '{value}' must be larger than zero")
@@ -75,7 +89,15 @@ def check_http_url(value: str) -> str:
     return value.strip()
 
 
+def _not_bool(value: object) -> object:
+    """Refuse true/false where a number is expected (pydantic would read true as 1)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a whole number, not {str(value).lower()}")
+    return value
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+WholeNumber = Annotated[int, BeforeValidator(_not_bool)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 HttpUrl = Annotated[str, BeforeValidator(lambda v: check_http_url(_text(v)))]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -97,10 +119,10 @@ class PollSettings(_Strict):
     interval: Duration = timedelta(minutes=5)
     timeout: Duration = timedelta(seconds=30)
     max_bytes: Size = 10 * 10**6
-    concurrency: int = Field(default=32, ge=1, le=1000)
-    first_run: Annotated[
-        timedelta | Literal["all", "none"], BeforeValidator(parse_first_run)
-    ] = timedelta(hours=24)
+    concurrency: WholeNumber = Field(default=32, ge=1, le=1000)
+    first_run: Annotated[timedelta | Literal["all", "none"], BeforeValidator(parse_first_run)] = (
+        timedelta(hours=24)
+    )
 
 
 class FeedSettings(_Strict):
@@ -126,7 +148,7 @@ class WatchSettings(_Strict):
     @model_validator(mode="after")
     def _needs_something_to_match(self) -> WatchSettings:
         if not self.keywords and not (self.query and self.query.strip()):
-            raise ValueError(f"watch '{self.name}' needs 'keywords' or 'query' (or both)")
+            raise ValueError("needs 'keywords' or 'query' (or both): say what to look for")
         return self
 
 
@@ -170,7 +192,7 @@ class EmailDestination(_Strict):
     to: tuple[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")], ...] = Field(min_length=1)
     sender: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")] = Field(alias="from")
     host: Name
-    port: int | None = Field(default=None, ge=1, le=65535)
+    port: WholeNumber | None = Field(default=None, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
     password: SecretStr | None = None
@@ -200,7 +222,9 @@ class Settings(_Strict):
 
     database: Path = Path("newswatch.db")
     poll: PollSettings = PollSettings()
-    terms: dict[str, tuple[Annotated[str, Field(min_length=1)], ...]] = Field(default_factory=dict)
+    terms: dict[
+        str, Annotated[tuple[Annotated[str, Field(min_length=1)], ...], Field(min_length=1)]
+    ] = Field(default_factory=dict)
     feeds: tuple[FeedSettings, ...] = ()
     watches: tuple[WatchSettings, ...] = ()
     health: HealthSettings = HealthSettings()

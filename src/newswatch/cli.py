@@ -1,0 +1,292 @@
+"""The ``newswatch`` command: a thin click layer over the pipeline and the store.
+
+Exit codes live here and only here: 0 success, 1 a runtime failure, 2 a usage or
+configuration error. This module (with ``daemon``) is the only one that reads the
+environment and the wall clock or configures logging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Coroutine, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, NoReturn, TypeVar
+
+import click
+
+from newswatch import __version__
+from newswatch.config import Settings, describe, load_config
+from newswatch.errors import ConfigError, NewswatchError
+from newswatch.models import DeliveryState, FeedState
+from newswatch.store import Store
+
+log = logging.getLogger("newswatch")
+T = TypeVar("T")
+
+DEFAULT_CONFIG = Path("config/watchlist.yaml")
+
+
+def utcnow() -> datetime:
+    """The wall clock, in UTC."""
+    return datetime.now(UTC)
+
+
+class JournalFormatter(logging.Formatter):
+    """``<N>`` syslog priority prefixes, which journald turns into log levels."""
+
+    PRIORITIES: ClassVar[dict[int, int]] = {
+        logging.DEBUG: 7,
+        logging.INFO: 6,
+        logging.WARNING: 4,
+        logging.ERROR: 3,
+        logging.CRITICAL: 2,
+    }
+
+    def format(self, record: logging.LogRecord) -> str:
+        priority = self.PRIORITIES.get(record.levelno, 6)
+        text = super().format(record)
+        return "\n".join(f"<{priority}>{line}" for line in text.splitlines())
+
+
+def setup_logging(verbose: bool) -> None:
+    """Log to stderr: plain lines for a terminal, priority-prefixed lines under journald."""
+    handler = logging.StreamHandler(sys.stderr)
+    if os.environ.get("JOURNAL_STREAM"):
+        handler.setFormatter(JournalFormatter("%(name)s: %(message)s"))
+    else:
+        handler.setFormatter(
+            logging.Formatter(
+                "%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"
+            )
+        )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # httpx logs every request URL at INFO, and a webhook URL can be a credential.
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiosmtpd", "mail.log", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``message`` to stderr and exit with ``code``."""
+    click.echo(f"newswatch: {message}", err=True)
+    sys.exit(code)
+
+
+def config_path(ctx: click.Context) -> Path:
+    """``--config``, else ``$NEWSWATCH_CONFIG``, else ``config/watchlist.yaml`` here."""
+    value = ctx.obj.get("config")
+    return Path(value) if value else DEFAULT_CONFIG
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    """Load and validate the configuration, or exit 2 naming every problem."""
+    path = config_path(ctx)
+    try:
+        return load_config(path, os.environ)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    except OSError as exc:
+        fail(f"cannot read configuration {path}: {exc.strerror or exc}", 2)
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine; a NewswatchError becomes exit code 1 with its message."""
+    try:
+        return asyncio.run(coro)
+    except NewswatchError as exc:
+        fail(str(exc))
+
+
+def open_store(settings: Settings) -> Store:
+    """The store of ``settings``, or exit 1 if it cannot be opened."""
+    try:
+        return Store(settings.database)
+    except NewswatchError as exc:
+        fail(str(exc))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False),
+    envvar="NEWSWATCH_CONFIG",
+    help="Configuration file [default: $NEWSWATCH_CONFIG, else config/watchlist.yaml].",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Log debug detail.")
+@click.version_option(__version__, prog_name="newswatch")
+@click.pass_context
+def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
+    """newswatch: watch news feeds and alert once per story when your watchlist matches."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+    setup_logging(verbose)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Poll every feed once, deliver pending alerts, exit.")
+@click.pass_context
+def run(ctx: click.Context, once: bool) -> None:
+    """Run the daemon in the foreground (or one pass with --once)."""
+    settings = settings_from(ctx)
+    if once:
+        from newswatch.pipeline import run_once
+
+        summary = run_async(run_once(settings, clock=utcnow))
+        click.echo(summary.describe(), err=True)
+        return
+    from newswatch.daemon import run_daemon
+
+    run_async(run_daemon(config_path(ctx), settings, dict(os.environ)))
+
+
+@main.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Validate the configuration and summarise feeds, watches and destinations."""
+    settings = settings_from(ctx)
+    click.echo(f"{config_path(ctx)}: OK")
+    click.echo(describe(settings))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per feed.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """One line per feed: last fetch, last success, HTTP status, errors, items, next poll."""
+    settings = settings_from(ctx)
+    store = open_store(settings)
+    try:
+        states = {s.url: s for s in store.feed_states()}
+    finally:
+        store.close()
+    rows = [
+        (
+            feed.name or states.get(feed.url, FeedState(feed.url, feed.url)).title or feed.url,
+            states.get(feed.url, FeedState(feed.url, feed.url)),
+        )
+        for feed in settings.feeds
+    ]
+    if as_json:
+        for name, state in rows:
+            click.echo(json.dumps(_state_json(name, state), ensure_ascii=False))
+        return
+    for line in _status_table(rows):
+        click.echo(line)
+
+
+def _when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
+
+
+def _state_json(name: str, state: FeedState) -> dict[str, Any]:
+    return {
+        "feed": name,
+        "url": state.url,
+        "current_url": state.current_url,
+        "last_fetch": _when(state.last_fetch_at),
+        "last_success": _when(state.last_success_at),
+        "last_status": state.last_status,
+        "error_streak": state.error_streak,
+        "last_error": state.last_error,
+        "items_seen": state.items_seen,
+        "next_poll": _when(state.backoff_until or state.next_poll_at),
+        "gone": state.gone,
+    }
+
+
+def _status_table(rows: Sequence[tuple[str, FeedState]]) -> list[str]:
+    header = ("FEED", "LAST FETCH", "LAST SUCCESS", "HTTP", "ERRORS", "ITEMS", "NEXT POLL")
+    table = [header]
+    errors = []
+    for name, s in rows:
+        nxt = "gone (410)" if s.gone else _when(s.backoff_until or s.next_poll_at)
+        table.append(
+            (
+                name[:40],
+                _when(s.last_fetch_at),
+                _when(s.last_success_at),
+                str(s.last_status or "-"),
+                str(s.error_streak),
+                str(s.items_seen),
+                nxt,
+            )
+        )
+        if s.last_error and s.error_streak:
+            errors.append(f"  {name[:40]}: {s.last_error}")
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
+    return lines + (["", "errors:", *errors] if errors else [])
+
+
+@main.group(invoke_without_command=True)
+@click.option(
+    "--state",
+    type=click.Choice([s.value for s in DeliveryState]),
+    help="Only deliveries in this state.",
+)
+@click.option("--limit", default=50, show_default=True, help="How many to list.")
+@click.pass_context
+def alerts(ctx: click.Context, state: str | None, limit: int) -> None:
+    """List recent alerts and their delivery state (newest first)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = settings_from(ctx)
+    store = open_store(settings)
+    try:
+        rows = store.deliveries(DeliveryState(state) if state else None, limit=limit)
+    finally:
+        store.close()
+    for d in rows:
+        click.echo(
+            f"{d.alert.id}  {_when(d.alert.created_at)}  {d.state.value:<7}  "
+            f"{d.destination}  attempts={d.attempts}  watch={d.alert.watch}"
+        )
+        click.echo(f"    {d.alert.article.title[:100]}")
+        if d.alert.article.link:
+            click.echo(f"    {d.alert.article.link}")
+        for also in d.alert.also:
+            click.echo(f"    also: {also.feed.name}: {also.title[:80]}")
+        if d.last_error:
+            click.echo(f"    last error: {d.last_error}")
+    if not rows:
+        click.echo("no alerts", err=True)
+
+
+@alerts.command("retry")
+@click.argument("ids", nargs=-1)
+@click.pass_context
+def alerts_retry(ctx: click.Context, ids: tuple[str, ...]) -> None:
+    """Put dead alerts (these IDs, or all) back into the delivery queue."""
+    settings = settings_from(ctx)
+    store = open_store(settings)
+    try:
+        count = store.retry_dead(list(ids), utcnow())
+    finally:
+        store.close()
+    click.echo(f"{count} deliveries queued again")
+
+
+@main.command()
+@click.option("--keep", is_flag=True, help="Keep the demo's temporary folder and print it.")
+@click.pass_context
+def demo(ctx: click.Context, keep: bool) -> None:
+    """Show newswatch working offline: your watchlist over bundled sample feeds on 127.0.0.1."""
+    settings = settings_from(ctx)
+    from newswatch.demo import run_demo
+
+    if not ctx.find_root().params.get("verbose"):
+        logging.getLogger("newswatch").setLevel(logging.WARNING)  # keep the screen for alerts
+
+    run_async(run_demo(settings, clock=utcnow, out=sys.stdout, keep=keep))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

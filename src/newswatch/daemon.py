@@ -1,0 +1,299 @@
+"""The long-running daemon: schedules polls, runs the delivery worker, reloads, stops cleanly.
+
+apscheduler (3.x, AsyncIOScheduler) runs one date-triggered job per feed; after each poll
+the job is rescheduled for the time the pipeline computed (interval, Retry-After, backoff).
+The delivery worker is its own task, woken when a poll creates alerts. SIGHUP or a change
+of the config file on disk reloads; an invalid edit is logged and the last good config
+keeps running. SIGTERM/SIGINT stop within about ten seconds. No apscheduler object leaves
+this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import signal
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from newswatch.config import FeedSettings, Settings, load_config
+from newswatch.errors import ConfigError
+from newswatch.pipeline import Runtime, deliver_due, open_runtime, poll_feed, reconfigure
+from newswatch.sdnotify import SystemdNotifier
+from newswatch.store import Store
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE = 8.0  # seconds in-flight work may take to finish after SIGTERM
+CONFIG_CHECK_EVERY = 1.0
+DELIVERY_IDLE = 30.0  # the delivery worker looks at the outbox at least this often
+FIRST_POLL_SPREAD = 5.0  # seconds over which the first polls of all feeds are spread
+
+
+def utcnow() -> datetime:
+    """The wall clock, in UTC: the only clock the daemon reads."""
+    return datetime.now(UTC)
+
+
+def _file_signature(path: Path) -> tuple[int, int, int] | None:
+    """What changes when an editor saves the file, in place or by atomic rename."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+class Daemon:
+    """``newswatch run``: everything that happens between start and stop."""
+
+    def __init__(
+        self,
+        config_path: Path,
+        settings: Settings,
+        env: Mapping[str, str],
+        *,
+        stdout: TextIO | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.config_path = config_path
+        self.settings = settings
+        self.env = env
+        self.stdout = stdout
+        self.clock = clock
+        self.systemd = SystemdNotifier(
+            env.get("NOTIFY_SOCKET"),
+            env.get("WATCHDOG_USEC"),
+            env.get("WATCHDOG_PID"),
+            pid=os.getpid(),
+        )
+        self.rt: Runtime | None = None
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.stopping = asyncio.Event()
+        self.reload_requested = asyncio.Event()
+        self.wake_delivery = asyncio.Event()
+        self.polls_in_flight: dict[asyncio.Task[Any], float] = {}
+        self.rng = random.Random()  # noqa: S311 - scheduling jitter, not cryptography
+        self._config_signature = _file_signature(config_path)
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Run until SIGTERM/SIGINT; return after a clean stop."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, self.reload_requested.set)
+        async with open_runtime(self.settings, clock=self.clock, stdout=self.stdout) as rt:
+            self.rt = rt
+            self.scheduler.start()
+            self._schedule_all(self.settings.feeds)
+            tasks = [
+                asyncio.create_task(self._delivery_worker(), name="delivery"),
+                asyncio.create_task(self._config_watcher(), name="config-watch"),
+                asyncio.create_task(self._watchdog(), name="watchdog"),
+            ]
+            self.systemd.ready(status=self._status_line())
+            log.info(
+                "daemon started feeds=%d watches=%d destinations=%d",
+                len(self.settings.feeds),
+                len(self.settings.watches),
+                len(self.settings.destinations),
+            )
+            await self.stopping.wait()
+            await self._stop(tasks)
+
+    async def _stop(self, tasks: list[asyncio.Task[None]]) -> None:
+        log.info("stopping: finishing work in flight (at most %.0f s)", STOP_GRACE)
+        self.systemd.stopping()
+        self.scheduler.shutdown(wait=False)
+        in_flight = list(self.polls_in_flight)
+        if in_flight:
+            _, pending = await asyncio.wait(in_flight, timeout=STOP_GRACE / 2)
+            for task in pending:
+                task.cancel()
+        self.wake_delivery.set()  # let the worker notice the stop and finish its pass
+        _, pending_tasks = await asyncio.wait(tasks, timeout=STOP_GRACE / 2)
+        for task in [*pending_tasks, *self.polls_in_flight]:
+            task.cancel()
+        await asyncio.gather(*tasks, *self.polls_in_flight, return_exceptions=True)
+        log.info("stopped")
+
+    def _status_line(self) -> str:
+        return f"polling {len(self.settings.feeds)} feeds for {len(self.settings.watches)} watches"
+
+    # -- polling ---------------------------------------------------------------------
+
+    def _schedule(self, url: str, when: datetime) -> None:
+        self.scheduler.add_job(
+            self._poll_job,
+            trigger=DateTrigger(run_date=when, timezone=UTC),
+            args=[url],
+            id=url,
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
+        )
+
+    def _schedule_all(self, feeds: tuple[FeedSettings, ...]) -> None:
+        """First polls at start, spread over a few seconds so they don't all fire at once."""
+        now = self.clock()
+        spread = min(FIRST_POLL_SPREAD, 0.5 * len(feeds))
+        for feed in feeds:
+            self._schedule(feed.url, now + timedelta(seconds=self.rng.uniform(0, spread)))
+
+    def _jitter(self, feed: FeedSettings) -> timedelta:
+        """Up to 10% of the interval (at most a minute) so polls of many feeds spread out."""
+        interval = self.settings.feed_interval(feed).total_seconds()
+        return timedelta(seconds=self.rng.uniform(0, min(interval * 0.1, 60.0)))
+
+    async def _poll_job(self, url: str) -> None:
+        feed = next((f for f in self.settings.feeds if f.url == url), None)
+        if feed is None or self.rt is None or self.stopping.is_set():
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self.polls_in_flight[task] = time.monotonic()
+        try:
+            report = await poll_feed(self.rt, feed)
+        finally:
+            self.polls_in_flight.pop(task, None)
+        if report.alerts:
+            self.wake_delivery.set()
+        if self.stopping.is_set() or all(f.url != url for f in self.settings.feeds):
+            return
+        when = report.next_poll_at or self.clock() + self.settings.feed_interval(feed)
+        if report.status == "gone":
+            log.warning("feed gone (410): no longer polled feed=%s", url)
+            return
+        self._schedule(url, when + self._jitter(feed))
+
+    # -- delivery --------------------------------------------------------------------
+
+    async def _delivery_worker(self) -> None:
+        """Send due alerts; sleep until the next one falls due or a poll creates more."""
+        while not self.stopping.is_set():
+            assert self.rt is not None
+            try:
+                await deliver_due(self.rt)
+                next_due = await self.rt.store.call(Store.next_due_at)
+            except Exception:
+                log.exception("delivery pass failed; retrying shortly")
+                next_due = None
+            if self.stopping.is_set():
+                return
+            wait = DELIVERY_IDLE
+            if next_due is not None:
+                wait = min(wait, max((next_due - self.clock()).total_seconds(), 0.5))
+            self.wake_delivery.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake_delivery.wait(), wait)
+
+    # -- reload ----------------------------------------------------------------------
+
+    async def _config_watcher(self) -> None:
+        """Reload on SIGHUP, or when the file on disk changes (checked every second)."""
+        while not self.stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.reload_requested.wait(), CONFIG_CHECK_EVERY)
+            signature = _file_signature(self.config_path)
+            by_signal = self.reload_requested.is_set()
+            if by_signal or (signature is not None and signature != self._config_signature):
+                self.reload_requested.clear()
+                if not by_signal:
+                    await asyncio.sleep(0.2)  # let an editor finish writing
+                    signature = _file_signature(self.config_path)
+                self._config_signature = signature
+                await self.reload("SIGHUP" if by_signal else "file changed")
+
+    async def reload(self, reason: str) -> bool:
+        """Load the config again; apply it only if it is entirely valid."""
+        log.info("reloading configuration reason=%s", reason)
+        self.systemd.reloading(time.monotonic_ns() // 1000)
+        try:
+            settings = await asyncio.to_thread(load_config, self.config_path, self.env)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                log.error("config invalid, keeping the last good one: %s", problem)
+            self.systemd.ready(status="config invalid: kept the last good one")
+            return False
+        except OSError as exc:
+            log.error("config unreadable, keeping the last good one: %s", exc)
+            self.systemd.ready(status="config unreadable: kept the last good one")
+            return False
+        await self._apply(settings)
+        self.systemd.ready(status=self._status_line())
+        return True
+
+    async def _apply(self, settings: Settings) -> None:
+        if settings.database != self.settings.database:
+            log.warning(
+                "database path changed: restart newswatch to use %s; keeping %s",
+                settings.database,
+                self.settings.database,
+            )
+            settings = settings.model_copy(update={"database": self.settings.database})
+        assert self.rt is not None
+        old_settings = self.settings
+        await reconfigure(self.rt, settings, stdout=self.stdout)
+        self.settings = settings
+        old = {f.url for f in old_settings.feeds}
+        new = {f.url for f in settings.feeds}
+        for url in old - new:
+            with contextlib.suppress(Exception):
+                self.scheduler.remove_job(url)
+        self._schedule_all(tuple(f for f in settings.feeds if f.url not in old))
+        log.info(
+            "configuration reloaded feeds=%d (+%d -%d) watches=%d",
+            len(new),
+            len(new - old),
+            len(old - new),
+            len(settings.watches),
+        )
+        self.wake_delivery.set()
+
+    # -- watchdog --------------------------------------------------------------------
+
+    def healthy(self) -> bool:
+        """Polling makes progress: no poll is stuck past its deadline, no job is overdue."""
+        limit = self.settings.poll.timeout.total_seconds() + 90.0
+        now = time.monotonic()
+        if any(now - started > limit for started in self.polls_in_flight.values()):
+            return False
+        overdue = self.clock() - timedelta(seconds=120)
+        return all(
+            job.next_run_time is None or job.next_run_time > overdue
+            for job in self.scheduler.get_jobs()
+        )
+
+    async def _watchdog(self) -> None:
+        interval = self.systemd.watchdog_interval
+        if interval is None:
+            return
+        while not self.stopping.is_set():
+            if self.healthy():
+                self.systemd.watchdog()
+            else:
+                log.error("polling is stuck: not petting the systemd watchdog")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), interval)
+
+
+async def run_daemon(
+    config_path: Path, settings: Settings, env: Mapping[str, str], *, stdout: TextIO | None = None
+) -> None:
+    """Entry point for ``newswatch run``."""
+    await Daemon(config_path, settings, env, stdout=stdout).run()
+
+
+__all__ = ["Daemon", "run_daemon", "utcnow"]

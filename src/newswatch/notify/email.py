@@ -1,0 +1,104 @@
+"""Email destination: one ``multipart/alternative`` mail per alert over SMTP.
+
+smtplib is blocking, so each send runs in a worker thread. TLS is never silently dropped:
+``starttls`` fails when the server does not offer STARTTLS, ``ssl`` is TLS from the first
+byte, ``none`` is plain text (for a relay on localhost). Outcomes: 250 accepted; 4xx,
+dropped connections and timeouts transient; 5xx, refused recipients and missing server
+features permanent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from newswatch.config.schema import EmailDestination
+from newswatch.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from newswatch.models import Alert
+from newswatch.notify.render import clean_line, cut, email_message
+
+log = logging.getLogger(__name__)
+
+
+class EmailNotifier:
+    """Sends each alert by SMTP to the destination's recipients."""
+
+    def __init__(
+        self, destination: EmailDestination, *, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        self.name = destination.name
+        self._dest = destination
+        self._where = f"{destination.host}:{destination.effective_port}"
+        self._ssl = ssl_context if ssl_context is not None else ssl.create_default_context()
+
+    async def send(self, alert: Alert) -> None:
+        """Send the alert's mail; return once the server accepted it (250)."""
+        msg = email_message(alert, self._dest.sender, self._dest.to)
+        await asyncio.to_thread(self._deliver, msg)
+
+    async def aclose(self) -> None:
+        """Nothing to release: every send uses its own connection."""
+
+    def _deliver(self, msg: EmailMessage) -> None:
+        """Transmit ``msg`` and turn every smtplib/socket failure into a DeliveryError."""
+        try:
+            refused = self._transmit(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise self._refused(exc.recipients) from exc
+        except smtplib.SMTPServerDisconnected as exc:
+            raise self._error(f"connection closed by {self._where}: {exc}", 421) from exc
+        except smtplib.SMTPResponseException as exc:
+            raise self._response_error(exc) from exc
+        except smtplib.SMTPException as exc:  # e.g. STARTTLS or AUTH not offered
+            raise self._error(f"{self._where}: {exc}", 550) from exc
+        except OSError as exc:  # refused, unreachable, timed out, TLS handshake failed
+            detail = clean_line(str(exc)) or type(exc).__name__
+            raise self._error(f"cannot talk to {self._where}: {detail}", 421) from exc
+        if refused:
+            log.warning(
+                "email partly refused destination=%s refused=%s", self.name, sorted(refused)
+            )
+
+    def _transmit(self, msg: EmailMessage) -> dict[str, tuple[int, bytes]]:
+        """One SMTP session: connect, secure, log in, send; returns the refused recipients
+        when only some were refused (all refused raises)."""
+        dest = self._dest
+        timeout = dest.timeout.total_seconds()
+        smtp: smtplib.SMTP
+        if dest.security == "ssl":
+            port = dest.effective_port
+            smtp = smtplib.SMTP_SSL(dest.host, port, timeout=timeout, context=self._ssl)
+        else:
+            smtp = smtplib.SMTP(dest.host, dest.effective_port, timeout=timeout)
+        with smtp:
+            if dest.security == "starttls":
+                smtp.starttls(context=self._ssl)
+            if dest.username:
+                password = dest.password.get_secret_value() if dest.password else ""
+                smtp.login(dest.username, password)
+            return smtp.send_message(msg, from_addr=dest.sender, to_addrs=list(dest.to))
+
+    def _error(self, message: str, code: int) -> DeliveryError:
+        """Transient for 4xx-like codes, permanent otherwise."""
+        text = cut(clean_line(message), 500)
+        if 400 <= code < 500:
+            return TransientDeliveryError(text, destination=self.name)
+        return PermanentDeliveryError(text, destination=self.name)
+
+    def _response_error(self, exc: smtplib.SMTPResponseException) -> DeliveryError:
+        reply = exc.smtp_error
+        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+        return self._error(f"SMTP {exc.smtp_code} from {self._where}: {text}", exc.smtp_code)
+
+    def _refused(self, recipients: dict[str, tuple[int, bytes]]) -> DeliveryError:
+        """Every recipient was refused: transient if any refusal was temporary (4xx,
+        e.g. greylisting), permanent otherwise."""
+        details = "; ".join(
+            f"{addr}: {code} {reply.decode('utf-8', 'replace')}"
+            for addr, (code, reply) in sorted(recipients.items())
+        )
+        code = min((c for c, _ in recipients.values()), default=550)
+        return self._error(f"{self._where} refused every recipient: {details}", code)

@@ -1,0 +1,501 @@
+"""The only module that sequences the stages.
+
+    poll_feed:   fetch -> parse (process pool) -> store.unseen -> match -> store.record_poll
+    deliver_due: store.due_deliveries -> notifier.send -> store.mark_sent / mark_failed
+
+The daemon and ``run --once`` call these same functions. Nothing here reads the clock or
+the environment: ``Runtime.clock`` and the settings come from the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import random
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TextIO
+
+from newswatch.config import FeedSettings, Settings, WatchSettings
+from newswatch.errors import (
+    ParseError,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+from newswatch.fetch import Fetcher
+from newswatch.match import Watchlist, compile_watchlist
+from newswatch.models import Article, Delivery, FeedState, FetchResult, FetchStatus, ParsedFeed
+from newswatch.notify import Notifier, build_notifiers
+from newswatch.parse import parse_feed
+from newswatch.redact import redact_text
+from newswatch.store import AsyncStore, FeedUpdate, PendingAlert, Store
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=6)
+DELIVERY_BASE_DELAY = timedelta(seconds=30)
+DELIVERY_MAX_DELAY = timedelta(hours=1)
+DELIVERY_MAX_ATTEMPTS = 12
+PARSE_BUDGET = 30.0  # seconds of CPU a single feed document may take to parse
+
+
+class ParserPool:
+    """Parses feed bodies in worker processes, so a slow parse never stalls the event loop.
+
+    A parse that overruns its budget is abandoned and the pool is replaced, which kills the
+    stuck worker; the other feeds go on.
+    """
+
+    def __init__(self, workers: int | None = None, budget: float = PARSE_BUDGET) -> None:
+        self._workers = workers
+        self._budget = budget
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+        return self._pool
+
+    async def parse(self, body: bytes, *, feed_url: str, content_type: str) -> ParsedFeed:
+        """Parse in a worker; raises ParseError on bad documents or an exceeded budget."""
+        loop = asyncio.get_running_loop()
+        job = partial(parse_feed, body, feed_url=feed_url, content_type=content_type)
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(self._executor(), job), self._budget)
+        except TimeoutError as exc:
+            self._replace()
+            raise ParseError(f"parsing took longer than {self._budget:g} s", url=feed_url) from exc
+        except BrokenProcessPool as exc:
+            self._replace()
+            raise ParseError("the parser process died", url=feed_url) from exc
+
+    def _replace(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the workers."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class Runtime:
+    """Everything the pipeline needs, built by the daemon or the CLI from one configuration."""
+
+    settings: Settings
+    store: AsyncStore
+    fetcher: Fetcher
+    parser: ParserPool
+    watchlist: Watchlist
+    notifiers: Mapping[str, Notifier]
+    clock: Callable[[], datetime]
+    rng: random.Random = field(default_factory=random.Random)
+    retired: list[asyncio.Task[None]] = field(default_factory=list)  # parts closing after reload
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    """What one poll of one feed did."""
+
+    feed: str
+    status: str  # a FetchStatus value, "skipped" or "error"
+    new_articles: int = 0
+    alerts: int = 0
+    error: str | None = None
+    next_poll_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What one delivery pass did."""
+
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+
+
+def feed_label(feed: FeedSettings, state: FeedState) -> str:
+    """How a feed is named: its configured name, else its own title, else its URL."""
+    return feed.name or state.title or feed.url
+
+
+def watch_covers(watch: WatchSettings, feed: FeedSettings) -> bool:
+    """Whether ``watch`` applies to articles of ``feed`` (its ``feeds:`` list, by name or URL)."""
+    if watch.feeds is None:
+        return True
+    return feed.url in watch.feeds or (feed.name is not None and feed.name in watch.feeds)
+
+
+def alertable(
+    articles: Sequence[Article], state: FeedState, settings: Settings, now: datetime
+) -> list[Article]:
+    """The new articles that may alert: on a feed's first fetch, ``poll.first_run`` decides."""
+    if state.last_success_at is not None:
+        return list(articles)
+    first_run = settings.poll.first_run
+    if first_run == "all":
+        return list(articles)
+    if first_run == "none":
+        return []
+    cutoff = now - first_run
+    return [a for a in articles if a.published is not None and a.published >= cutoff]
+
+
+def backoff(interval: timedelta, streak: int) -> timedelta:
+    """Exponential backoff after ``streak`` consecutive failures, capped at 6 h."""
+    factor: int = 2 ** min(max(streak - 1, 0), 20)
+    return min(interval * factor, MAX_BACKOFF)
+
+
+def next_poll(
+    settings: Settings,
+    feed: FeedSettings,
+    result: FetchResult,
+    parsed: ParsedFeed | None,
+    now: datetime,
+) -> datetime:
+    """When to poll next on success: the interval, lengthened (never shortened) by the
+    feed's ``<ttl>`` or ``Cache-Control: max-age``, both capped at 6 h."""
+    interval = settings.feed_interval(feed)
+    hints = [s for s in (result.max_age, parsed.ttl if parsed else None) if s]
+    hinted = timedelta(seconds=min(max(hints, default=0.0), MAX_BACKOFF.total_seconds()))
+    return now + max(interval, hinted)
+
+
+def _failure_update(
+    settings: Settings,
+    feed: FeedSettings,
+    state: FeedState,
+    result: FetchResult,
+    error: str,
+    now: datetime,
+) -> FeedUpdate:
+    interval = settings.feed_interval(feed)
+    wait = backoff(interval, state.error_streak + 1)
+    if result.status is FetchStatus.RETRY_LATER and result.retry_after is not None:
+        wait = min(max(timedelta(seconds=result.retry_after), interval), MAX_BACKOFF)
+    return FeedUpdate(
+        success=False,
+        status=result.http_status,
+        error=error,
+        next_poll_at=now + wait,
+        backoff_until=now + wait,
+        gone=result.status is FetchStatus.GONE,
+        current_url=result.permanent_url,
+    )
+
+
+def _matches(
+    rt: Runtime, feed: FeedSettings, articles: Iterable[Article]
+) -> dict[str, list[PendingAlert]]:
+    watches = {w.name: w for w in rt.settings.watches}
+    found: dict[str, list[PendingAlert]] = {}
+    for article in articles:
+        for match in rt.watchlist.match(article):
+            watch = watches[match.watch]
+            if watch_covers(watch, feed):
+                destinations = rt.settings.watch_destinations(watch)
+                found.setdefault(article.entry_key, []).append(PendingAlert(match, destinations))
+    return found
+
+
+async def poll_feed(rt: Runtime, feed: FeedSettings) -> PollReport:
+    """Poll one feed once, whatever happens to it; record the outcome. Never raises for
+    anything the feed's server does."""
+    state = await rt.store.call(Store.feed_state, feed.url)
+    now = rt.clock()
+    if state.gone:
+        return PollReport(feed.url, "skipped", error="gone (HTTP 410): no longer polled")
+    if state.backoff_until is not None and state.backoff_until > now:
+        return PollReport(
+            feed.url, "skipped", next_poll_at=state.backoff_until, error="backing off after errors"
+        )
+    try:
+        return await _poll(rt, feed, state)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a bug must cost one feed one poll, not the daemon
+        log.exception("poll failed unexpectedly feed=%s", feed.url)
+        error = redact_text(f"internal error: {exc.__class__.__name__}: {exc}")
+        update = _failure_update(
+            rt.settings,
+            feed,
+            state,
+            FetchResult(url=feed.url, status=FetchStatus.FAILED),
+            error,
+            rt.clock(),
+        )
+        await rt.store.call(Store.record_failure, feed.url, update, rt.clock())
+        return PollReport(feed.url, "error", error=error, next_poll_at=update.next_poll_at)
+
+
+async def _poll(rt: Runtime, feed: FeedSettings, state: FeedState) -> PollReport:
+    result = await rt.fetcher.fetch(
+        state.current_url, etag=state.etag, last_modified=state.last_modified
+    )
+    now = rt.clock()
+    if result.status is FetchStatus.NOT_MODIFIED:
+        update = FeedUpdate(
+            success=True,
+            status=result.http_status,
+            next_poll_at=next_poll(rt.settings, feed, result, None, now),
+            current_url=result.permanent_url,
+        )
+        await rt.store.call(Store.record_failure, feed.url, update, now)
+        return PollReport(feed.url, result.status.value, next_poll_at=update.next_poll_at)
+    if result.status is not FetchStatus.OK:
+        return await _record_failure(rt, feed, state, result, result.error or result.status.value)
+    try:
+        parsed = await rt.parser.parse(
+            result.body,
+            feed_url=result.final_url or state.current_url,
+            content_type=result.content_type,
+        )
+    except ParseError as exc:
+        return await _record_failure(rt, feed, state, result, f"not a usable feed: {exc}")
+    return await _record_articles(rt, feed, state, result, parsed)
+
+
+async def _record_failure(
+    rt: Runtime, feed: FeedSettings, state: FeedState, result: FetchResult, error: str
+) -> PollReport:
+    now = rt.clock()
+    update = _failure_update(rt.settings, feed, state, result, error, now)
+    await rt.store.call(Store.record_failure, feed.url, update, now)
+    log.warning(
+        "feed failed feed=%s status=%s streak=%d error=%s",
+        feed.url,
+        result.http_status,
+        state.error_streak + 1,
+        error,
+    )
+    return PollReport(feed.url, result.status.value, error=error, next_poll_at=update.next_poll_at)
+
+
+async def _record_articles(
+    rt: Runtime, feed: FeedSettings, state: FeedState, result: FetchResult, parsed: ParsedFeed
+) -> PollReport:
+    candidates = await rt.store.call(Store.unseen, feed.url, parsed.articles)
+    now = rt.clock()
+    matches = _matches(rt, feed, alertable(candidates, state, rt.settings, now))
+    update = FeedUpdate(
+        success=True,
+        status=result.http_status,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        current_url=result.permanent_url,
+        title=parsed.title or None,
+        next_poll_at=next_poll(rt.settings, feed, result, parsed, now),
+    )
+    record = await rt.store.call(Store.record_poll, feed.url, update, candidates, matches, now)
+    if record.new_articles:
+        log.info(
+            "feed polled feed=%s new=%d alerts=%d",
+            feed.url,
+            len(record.new_articles),
+            len(record.alerts),
+        )
+    return PollReport(
+        feed.url,
+        result.status.value,
+        len(record.new_articles),
+        len(record.alerts),
+        next_poll_at=update.next_poll_at,
+    )
+
+
+async def poll_feeds(rt: Runtime, feeds: Iterable[FeedSettings]) -> list[PollReport]:
+    """Poll several feeds at once; concurrency is bounded by the fetcher."""
+    return list(await asyncio.gather(*(poll_feed(rt, feed) for feed in feeds)))
+
+
+def delivery_delay(attempts: int, retry_after: float | None, rng: random.Random) -> timedelta:
+    """Exponential backoff with jitter for the next attempt; ``Retry-After`` wins if longer."""
+    factor: int = 2 ** min(attempts, 20)
+    base = min(DELIVERY_BASE_DELAY * factor, DELIVERY_MAX_DELAY)
+    delay = base * (0.5 + rng.random() / 2)
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=min(retry_after, MAX_BACKOFF.total_seconds())))
+    return delay
+
+
+async def _deliver(rt: Runtime, notifier: Notifier, delivery: Delivery) -> str:
+    """Send one delivery and record the outcome: 'sent', 'failed' or 'dead'."""
+    try:
+        await notifier.send(delivery.alert)
+    except PermanentDeliveryError as exc:
+        error, retry_at = redact_text(str(exc)), None
+    except TransientDeliveryError as exc:
+        error = redact_text(str(exc))
+        retry_at = None
+        if delivery.attempts + 1 < DELIVERY_MAX_ATTEMPTS:
+            retry_at = rt.clock() + delivery_delay(delivery.attempts, exc.retry_after, rt.rng)
+    except Exception as exc:  # a bug in a notifier must not lose the alert
+        log.exception("notifier failed unexpectedly destination=%s", delivery.destination)
+        error = redact_text(f"internal error: {exc.__class__.__name__}: {exc}")
+        retry_at = rt.clock() + delivery_delay(delivery.attempts, None, rt.rng)
+    else:
+        await rt.store.call(Store.mark_sent, delivery.id, rt.clock())
+        return "sent"
+    await rt.store.call(Store.mark_failed, delivery.id, error, retry_at=retry_at, now=rt.clock())
+    log.warning(
+        "delivery failed destination=%s alert=%s attempts=%d error=%s%s",
+        delivery.destination,
+        delivery.alert.id,
+        delivery.attempts + 1,
+        error,
+        "" if retry_at else " (dead: `newswatch alerts retry` revives it)",
+    )
+    return "failed" if retry_at else "dead"
+
+
+async def _deliver_to(rt: Runtime, notifier: Notifier, deliveries: Sequence[Delivery]) -> list[str]:
+    """One destination's deliveries, in order; after a failure the rest wait for next time."""
+    outcomes = []
+    for delivery in deliveries:
+        outcome = await _deliver(rt, notifier, delivery)
+        outcomes.append(outcome)
+        if outcome == "failed":
+            break
+    return outcomes
+
+
+async def deliver_due(rt: Runtime) -> DeliveryReport:
+    """Send every delivery that is due; destinations are served side by side."""
+    due = await rt.store.call(Store.due_deliveries, rt.clock())
+    queues: dict[str, list[Delivery]] = defaultdict(list)
+    for delivery in due:
+        if delivery.destination in rt.notifiers:
+            queues[delivery.destination].append(delivery)
+    results = await asyncio.gather(
+        *(_deliver_to(rt, rt.notifiers[name], items) for name, items in queues.items())
+    )
+    outcomes = [o for group in results for o in group]
+    return DeliveryReport(outcomes.count("sent"), outcomes.count("failed"), outcomes.count("dead"))
+
+
+def user_agent() -> str:
+    """How newswatch introduces itself to feed servers and destinations."""
+    from newswatch import __version__
+
+    return f"newswatch/{__version__} (+https://github.com/newswatch/newswatch)"
+
+
+def _fetcher(settings: Settings, clock: Callable[[], datetime]) -> Fetcher:
+    poll = settings.poll
+    return Fetcher(
+        timeout=poll.timeout.total_seconds(),
+        max_bytes=poll.max_bytes,
+        concurrency=poll.concurrency,
+        user_agent=user_agent(),
+        clock=clock,
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_runtime(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime],
+    stdout: TextIO | None = None,
+    parser: ParserPool | None = None,
+) -> AsyncIterator[Runtime]:
+    """Open the store, the fetcher, the parser pool and the notifiers; close them after."""
+    store = await AsyncStore(settings.database).open()
+    await store.call(Store.ensure_feeds, [(f.url, f.name) for f in settings.feeds])
+    rt = Runtime(
+        settings=settings,
+        store=store,
+        fetcher=_fetcher(settings, clock),
+        parser=parser or ParserPool(),
+        watchlist=compile_watchlist(settings),
+        notifiers=build_notifiers(settings.destinations, user_agent=user_agent(), stdout=stdout),
+        clock=clock,
+    )
+    try:
+        yield rt
+    finally:
+        for task in rt.retired:
+            task.cancel()
+        await asyncio.gather(*rt.retired, return_exceptions=True)
+        await _close(rt.fetcher, rt.notifiers)
+        if parser is None:
+            rt.parser.close()
+        await store.close()
+
+
+async def reconfigure(rt: Runtime, settings: Settings, *, stdout: TextIO | None = None) -> None:
+    """Swap a new configuration into a running runtime. The parts it replaces are closed
+    once work in flight with them has had time to finish."""
+    old_fetcher = rt.fetcher if settings.poll != rt.settings.poll else None
+    old_notifiers = rt.notifiers
+    grace = rt.settings.poll.timeout.total_seconds() + 5.0
+    await rt.store.call(Store.ensure_feeds, [(f.url, f.name) for f in settings.feeds])
+    rt.watchlist = compile_watchlist(settings)
+    rt.notifiers = build_notifiers(settings.destinations, user_agent=user_agent(), stdout=stdout)
+    if old_fetcher is not None:
+        rt.fetcher = _fetcher(settings, rt.clock)
+    rt.settings = settings
+    rt.retired.append(asyncio.create_task(_retire(old_fetcher, old_notifiers, grace)))
+
+
+async def _retire(fetcher: Fetcher | None, notifiers: Mapping[str, Notifier], grace: float) -> None:
+    try:
+        await asyncio.sleep(grace)
+    finally:
+        await _close(fetcher, notifiers)
+
+
+async def _close(fetcher: Fetcher | None, notifiers: Mapping[str, Notifier]) -> None:
+    if fetcher is not None:
+        await fetcher.aclose()
+    for notifier in notifiers.values():
+        try:
+            await notifier.aclose()
+        except Exception:
+            log.exception("closing notifier failed destination=%s", notifier.name)
+
+
+@dataclass(frozen=True, slots=True)
+class OnceSummary:
+    """What ``run --once`` did, for its closing line."""
+
+    polls: tuple[PollReport, ...]
+    delivery: DeliveryReport
+
+    def describe(self) -> str:
+        """One line: feeds by outcome, new articles, alerts, deliveries."""
+        by_status: dict[str, int] = defaultdict(int)
+        for report in self.polls:
+            by_status[report.status] += 1
+        feeds = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(by_status.items()))
+        return (
+            f"polled {len(self.polls)} feeds ({feeds or 'none'}); "
+            f"{sum(p.new_articles for p in self.polls)} new articles; "
+            f"{sum(p.alerts for p in self.polls)} new alerts; "
+            f"delivered {self.delivery.sent}, failed {self.delivery.failed}, "
+            f"dead {self.delivery.dead}"
+        )
+
+
+async def run_once(
+    settings: Settings, *, clock: Callable[[], datetime], stdout: TextIO | None = None
+) -> OnceSummary:
+    """``run --once``: poll every feed once, then deliver everything that is due."""
+    async with open_runtime(settings, clock=clock, stdout=stdout) as rt:
+        polls = await poll_feeds(rt, settings.feeds)
+        delivery = await deliver_due(rt)
+    return OnceSummary(tuple(polls), delivery)

@@ -1,0 +1,643 @@
+"""SQLite state: feed state, articles and their identities, stories, and the alert outbox.
+
+One ``Store`` owns one connection and is used from one thread (``AsyncStore`` gives the
+asyncio daemon a dedicated thread for it). Every write is a ``BEGIN IMMEDIATE`` transaction:
+deferred transactions fail under concurrent writers (NOTES.md). The store decides what is
+new; an article and the alerts it causes are committed together (the outbox pattern).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import sqlite_utils
+
+from newswatch.errors import StoreError
+from newswatch.models import (
+    Alert,
+    Article,
+    Delivery,
+    DeliveryState,
+    FeedRef,
+    FeedState,
+    Hit,
+    Match,
+    Sighting,
+)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+migrations = sqlite_utils.Migrations("newswatch")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    """Feeds, articles with their per-feed entries, stories, alerts and deliveries."""
+    db.executescript(
+        """
+        CREATE TABLE feeds (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            current_url TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',  -- as configured ('' = use the feed's own title)
+            title TEXT NOT NULL DEFAULT '',
+            etag TEXT, last_modified TEXT,
+            last_fetch_at TEXT, last_success_at TEXT, last_new_item_at TEXT,
+            last_status INTEGER, error_streak INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT, failing_since TEXT,
+            next_poll_at TEXT, backoff_until TEXT,
+            items_seen INTEGER NOT NULL DEFAULT 0,
+            gone INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL
+        );
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            feed_id INTEGER NOT NULL REFERENCES feeds(id),
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            entry_key TEXT NOT NULL,
+            link TEXT, link_key TEXT,
+            title TEXT NOT NULL DEFAULT '', summary TEXT NOT NULL DEFAULT '',
+            content TEXT NOT NULL DEFAULT '',
+            published TEXT, author TEXT NOT NULL DEFAULT '',
+            seen_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX articles_link_key ON articles(link_key) WHERE link_key IS NOT NULL;
+        CREATE INDEX articles_story ON articles(story_id);
+        CREATE INDEX articles_seen_at ON articles(seen_at);
+        -- every (feed, entry) ever met, pointing at the article it is a copy of
+        CREATE TABLE entries (
+            feed_id INTEGER NOT NULL REFERENCES feeds(id),
+            entry_key TEXT NOT NULL,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (feed_id, entry_key)
+        );
+        CREATE INDEX entries_article ON entries(article_id);
+        CREATE TABLE alerts (
+            id TEXT PRIMARY KEY,
+            watch TEXT NOT NULL,
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            matched TEXT NOT NULL,
+            snippet TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (watch, story_id)
+        );
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            alert_id TEXT NOT NULL REFERENCES alerts(id),
+            destination TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            sent_at TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (alert_id, destination)
+        );
+        CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at);
+        """
+    )
+
+
+def iso(value: datetime | None) -> str | None:
+    """A sortable text form of an aware datetime, in UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_iso(value: str | None) -> datetime | None:
+    """The inverse of :func:`iso`."""
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedUpdate:
+    """What one poll of a feed changes in its state. ``None`` fields are left as they are."""
+
+    success: bool
+    status: int | None = None
+    error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    current_url: str | None = None
+    title: str | None = None
+    next_poll_at: datetime | None = None
+    backoff_until: datetime | None = None
+    gone: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAlert:
+    """An alert the pipeline wants for a new article: a match and the destinations it owes."""
+
+    match: Match
+    destinations: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PollRecord:
+    """What :meth:`Store.record_poll` did."""
+
+    new_articles: tuple[Article, ...] = ()
+    alerts: tuple[str, ...] = ()  # ids of the alerts created
+    deliveries: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article read back from the store, with the feed it was first seen in."""
+
+    id: int
+    article: Article
+    feed: FeedRef
+    seen_at: datetime
+    story_id: int = 0
+
+
+class Store:
+    """The database. Not thread-safe: one thread uses one Store."""
+
+    def __init__(self, path: Path, *, busy_timeout: float = 30.0) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=busy_timeout)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open database {path}: {exc}") from exc
+        self.db = sqlite_utils.Database(conn)
+        with self.db.ensure_autocommit_on():
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+        with self.write():
+            migrations.apply(self.db)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"database {self.path} is busy or unwritable: {exc}") from exc
+        try:
+            yield self.db
+        except BaseException:
+            self.db.rollback()
+            raise
+        else:
+            self.db.commit()
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        return next(self.db.query(sql, params), None)
+
+    # -- feeds -------------------------------------------------------------------------
+
+    def ensure_feeds(self, feeds: Iterable[tuple[str, str | None]]) -> None:
+        """Make sure each configured feed (url, name) has a state row with its current name."""
+        with self.write():
+            for url, name in feeds:
+                self.db.execute(
+                    "INSERT INTO feeds (url, current_url, name) VALUES (?, ?, ?) "
+                    "ON CONFLICT (url) DO UPDATE SET name = excluded.name",
+                    [url, url, name or ""],
+                )
+
+    def feed_state(self, url: str) -> FeedState:
+        """The state of the feed configured as ``url`` (a fresh one if never seen)."""
+        row = self._one("SELECT * FROM feeds WHERE url = ?", [url])
+        return _feed_state(row) if row else FeedState(url=url, current_url=url)
+
+    def feed_states(self) -> list[FeedState]:
+        """Every feed the store knows, in URL order."""
+        return [_feed_state(r) for r in self.db.query("SELECT * FROM feeds ORDER BY url")]
+
+    def _feed_id(self, url: str) -> int:
+        self.db.execute(
+            "INSERT INTO feeds (url, current_url) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [url, url],
+        )
+        row = self._one("SELECT id FROM feeds WHERE url = ?", [url])
+        assert row is not None
+        return int(row["id"])
+
+    def _apply_update(self, feed_id: int, update: FeedUpdate, now: datetime) -> None:
+        sets: dict[str, Any] = {"last_fetch_at": iso(now), "last_status": update.status}
+        if update.success:
+            sets |= {
+                "last_success_at": iso(now),
+                "error_streak": 0,
+                "last_error": None,
+                "failing_since": None,
+            }
+        else:
+            sets["last_error"] = update.error
+        for name in ("etag", "last_modified", "current_url", "title"):
+            if getattr(update, name) is not None:
+                sets[name] = getattr(update, name)
+        sets["next_poll_at"] = iso(update.next_poll_at)
+        sets["backoff_until"] = iso(update.backoff_until)
+        if update.gone:
+            sets["gone"] = 1
+        assignments = ", ".join(f"{k} = :{k}" for k in sets)
+        extra = (
+            ""
+            if update.success
+            else (
+                ", error_streak = error_streak + 1, failing_since = COALESCE(failing_since, :now)"
+            )
+        )
+        self.db.execute(
+            f"UPDATE feeds SET {assignments}{extra} WHERE id = :id",  # noqa: S608 - fixed names
+            {**sets, "now": iso(now), "id": feed_id},
+        )
+
+    def record_failure(self, url: str, update: FeedUpdate, now: datetime) -> None:
+        """Record a poll that produced no articles (error, 304, 410, Retry-After)."""
+        with self.write():
+            self._apply_update(self._feed_id(url), update, now)
+
+    # -- articles ----------------------------------------------------------------------
+
+    def unseen(self, feed_url: str, articles: Sequence[Article]) -> list[Article]:
+        """The articles neither this feed's entry ids nor any feed's links have met before.
+
+        A read-only prefilter so the pipeline matches only what may be new;
+        :meth:`record_poll` decides for certain inside its transaction.
+        """
+        row = self._one("SELECT id FROM feeds WHERE url = ?", [feed_url])
+        feed_id = int(row["id"]) if row else -1
+        return [a for a in articles if not self._known(feed_id, a)]
+
+    def _known(self, feed_id: int, article: Article) -> int | None:
+        """The id of the stored article this one is a copy of, if any."""
+        row = self._one(
+            "SELECT article_id FROM entries WHERE feed_id = ? AND entry_key = ?",
+            [feed_id, article.entry_key],
+        )
+        if row is None and article.link_key:
+            row = self._one(
+                "SELECT id AS article_id FROM articles WHERE link_key = ?", [article.link_key]
+            )
+        return int(row["article_id"]) if row else None
+
+    def record_poll(
+        self,
+        feed_url: str,
+        update: FeedUpdate,
+        articles: Sequence[Article],
+        alerts: Mapping[str, Sequence[PendingAlert]],
+        now: datetime,
+    ) -> PollRecord:
+        """Commit one successful poll at once: feed state, new articles, their alerts.
+
+        ``alerts`` maps an article's ``entry_key`` to the alerts it should cause if it
+        really is new. Copies of known articles are recorded as sightings, never alerted.
+        """
+        new: list[Article] = []
+        alert_ids: list[str] = []
+        deliveries = 0
+        with self.write():
+            feed_id = self._feed_id(feed_url)
+            for article in articles:
+                article_id = self._insert_article(feed_id, article, now)
+                if article_id is None:
+                    continue
+                new.append(article)
+                for pending in alerts.get(article.entry_key, ()):
+                    created = self._insert_alert(article_id, pending, now)
+                    if created:
+                        alert_ids.append(created[0])
+                        deliveries += created[1]
+            self._apply_update(feed_id, update, now)
+            if new:
+                self.db.execute(
+                    "UPDATE feeds SET items_seen = items_seen + ?, last_new_item_at = ? "
+                    "WHERE id = ?",
+                    [len(new), iso(now), feed_id],
+                )
+        return PollRecord(tuple(new), tuple(alert_ids), deliveries)
+
+    def _insert_article(self, feed_id: int, article: Article, now: datetime) -> int | None:
+        """Store ``article`` if new and return its id; record a sighting and return None if not."""
+        known = self._known(feed_id, article)
+        if known is not None:
+            self.db.execute(
+                "INSERT INTO entries (feed_id, entry_key, article_id, seen_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [feed_id, article.entry_key, known, iso(now)],
+            )
+            return None
+        story_id = self.db.execute(
+            "INSERT INTO stories (created_at, last_seen_at) VALUES (?, ?)", [iso(now), iso(now)]
+        ).lastrowid
+        article_id = self.db.execute(
+            "INSERT INTO articles (feed_id, story_id, entry_key, link, link_key, title, summary,"
+            " content, published, author, seen_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                feed_id,
+                story_id,
+                article.entry_key,
+                article.link,
+                article.link_key,
+                article.title,
+                article.summary,
+                article.content,
+                iso(article.published),
+                article.author,
+                iso(now),
+            ],
+        ).lastrowid
+        self.db.execute(
+            "INSERT INTO entries (feed_id, entry_key, article_id, seen_at) VALUES (?, ?, ?, ?)",
+            [feed_id, article.entry_key, article_id, iso(now)],
+        )
+        assert article_id is not None
+        return int(article_id)
+
+    def _insert_alert(
+        self, article_id: int, pending: PendingAlert, now: datetime
+    ) -> tuple[str, int] | None:
+        """Create the alert (once per watch and story) and one delivery per destination."""
+        story = self._one("SELECT story_id FROM articles WHERE id = ?", [article_id])
+        assert story is not None
+        alert_id = uuid.uuid4().hex
+        row = self._one(
+            "INSERT INTO alerts (id, watch, story_id, article_id, matched, snippet, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            [
+                alert_id,
+                pending.match.watch,
+                story["story_id"],
+                article_id,
+                _hits_json(pending.match.hits),
+                pending.match.snippet,
+                iso(now),
+            ],
+        )
+        if row is None:
+            return None
+        for destination in pending.destinations:
+            self.db.execute(
+                "INSERT INTO deliveries (alert_id, destination, next_attempt_at, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [alert_id, destination, iso(now), iso(now)],
+            )
+        return alert_id, len(pending.destinations)
+
+    def articles_since(
+        self, since: datetime | None, limit: int | None = None
+    ) -> list[StoredArticle]:
+        """Stored articles first seen at or after ``since`` (all if None), oldest first."""
+        sql = (
+            "SELECT a.*, f.url AS feed_url, COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url) AS feed_title FROM articles a "
+            "JOIN feeds f ON f.id = a.feed_id WHERE a.seen_at >= ? ORDER BY a.seen_at, a.id"
+        )
+        params: list[Any] = [iso(since) or ""]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_stored_article(r) for r in self.db.query(sql, params)]
+
+    # -- outbox ------------------------------------------------------------------------
+
+    def due_deliveries(self, now: datetime, limit: int = 500) -> list[Delivery]:
+        """Pending deliveries whose next attempt is due, oldest first."""
+        rows = self.db.query(
+            "SELECT * FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? "
+            "ORDER BY next_attempt_at, id LIMIT ?",
+            [iso(now), limit],
+        )
+        return [self._delivery(r) for r in list(rows)]
+
+    def next_due_at(self) -> datetime | None:
+        """When the earliest pending delivery falls due, if any is pending."""
+        row = self._one("SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE state = 'pending'")
+        return from_iso(row["t"]) if row else None
+
+    def mark_sent(self, delivery_id: int, now: datetime) -> None:
+        """The destination accepted this delivery."""
+        with self.write():
+            self.db.execute(
+                "UPDATE deliveries SET state = 'sent', sent_at = ?, attempts = attempts + 1, "
+                "last_error = NULL WHERE id = ?",
+                [iso(now), delivery_id],
+            )
+
+    def mark_failed(
+        self, delivery_id: int, error: str, *, retry_at: datetime | None, now: datetime
+    ) -> None:
+        """An attempt failed: retry at ``retry_at``, or give up (dead) when it is None."""
+        state = DeliveryState.PENDING if retry_at is not None else DeliveryState.DEAD
+        with self.write():
+            self.db.execute(
+                "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, "
+                "next_attempt_at = ? WHERE id = ?",
+                [state.value, error, iso(retry_at or now), delivery_id],
+            )
+
+    def deliveries(self, state: DeliveryState | None = None, limit: int = 100) -> list[Delivery]:
+        """Recent deliveries, newest first, optionally only in ``state``."""
+        where, params = ("WHERE state = ?", [state.value]) if state else ("", [])
+        rows = self.db.query(
+            f"SELECT * FROM deliveries {where} ORDER BY created_at DESC, id DESC LIMIT ?",  # noqa: S608
+            [*params, limit],
+        )
+        return [self._delivery(r) for r in list(rows)]
+
+    def retry_dead(self, alert_ids: Sequence[str], now: datetime) -> int:
+        """Put dead deliveries (of these alerts, or all if empty) back into the queue."""
+        where = "state = 'dead'"
+        params: list[Any] = [iso(now)]
+        if alert_ids:
+            where += f" AND alert_id IN ({', '.join('?' for _ in alert_ids)})"
+            params += list(alert_ids)
+        with self.write():
+            cursor = self.db.execute(
+                f"UPDATE deliveries SET state = 'pending', next_attempt_at = ?, attempts = 0 "  # noqa: S608
+                f"WHERE {where}",
+                params,
+            )
+        return int(cursor.rowcount)
+
+    def alert(self, alert_id: str) -> Alert:
+        """The alert ``alert_id`` as destinations render it, with its 'also' sightings."""
+        row = self._one(
+            "SELECT al.*, a.feed_id, a.entry_key, a.link, a.link_key, a.title, a.summary,"
+            " a.content, a.published, a.author, f.url AS feed_url, COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url) AS feed_title"
+            " FROM alerts al JOIN articles a ON a.id = al.article_id"
+            " JOIN feeds f ON f.id = a.feed_id WHERE al.id = ?",
+            [alert_id],
+        )
+        if row is None:
+            raise StoreError(f"no alert {alert_id}")
+        article = _article(row)
+        return Alert(
+            id=row["id"],
+            watch=row["watch"],
+            article=article,
+            feed=FeedRef(name=row["feed_title"], url=row["feed_url"]),
+            matched=_hits_from_json(row["matched"]),
+            snippet=row["snippet"],
+            created_at=from_iso(row["created_at"]) or datetime.min.replace(tzinfo=UTC),
+            also=tuple(self._also(int(row["story_id"]), int(row["article_id"]))),
+        )
+
+    def _also(self, story_id: int, article_id: int) -> Iterator[Sighting]:
+        """Copies of the story other than the alerted (article, feed) pair."""
+        rows = self.db.query(
+            "SELECT a.title, a.link, f.url AS feed_url, COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url) AS feed_title"
+            " FROM entries e JOIN articles a ON a.id = e.article_id"
+            " JOIN feeds f ON f.id = e.feed_id"
+            " WHERE a.story_id = ? AND NOT (e.article_id = ? AND e.feed_id = a.feed_id)"
+            " ORDER BY e.seen_at, e.rowid",
+            [story_id, article_id],
+        )
+        for r in rows:
+            yield Sighting(
+                title=r["title"],
+                url=r["link"],
+                feed=FeedRef(name=r["feed_title"], url=r["feed_url"]),
+            )
+
+    def _delivery(self, row: Mapping[str, Any]) -> Delivery:
+        return Delivery(
+            id=int(row["id"]),
+            alert=self.alert(row["alert_id"]),
+            destination=row["destination"],
+            state=DeliveryState(row["state"]),
+            attempts=int(row["attempts"]),
+            next_attempt_at=from_iso(row["next_attempt_at"]),
+            last_error=row["last_error"],
+            sent_at=from_iso(row["sent_at"]),
+        )
+
+
+class AsyncStore:
+    """A Store owned by one dedicated thread, for use from asyncio."""
+
+    def __init__(self, path: Path) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswatch-db")
+        self._path = path
+        self._store: Store | None = None
+
+    async def open(self) -> AsyncStore:
+        """Open the database in the store thread."""
+        self._store = await self._run(Store, self._path)
+        return self
+
+    async def _run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
+
+    async def call(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``method(store, *args, **kwargs)`` in the store thread, e.g. ``Store.unseen``."""
+        store = self._store
+        if store is None:
+            raise StoreError("store is not open")
+        return await self._run(method, store, *args, **kwargs)
+
+    async def close(self) -> None:
+        """Close the database and stop the thread."""
+        if self._store is not None:
+            await self._run(self._store.close)
+            self._store = None
+        self._executor.shutdown(wait=True)
+
+
+def _feed_state(row: Mapping[str, Any]) -> FeedState:
+    return FeedState(
+        url=row["url"],
+        current_url=row["current_url"],
+        title=row["title"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        last_fetch_at=from_iso(row["last_fetch_at"]),
+        last_success_at=from_iso(row["last_success_at"]),
+        last_new_item_at=from_iso(row["last_new_item_at"]),
+        last_status=row["last_status"],
+        error_streak=int(row["error_streak"]),
+        last_error=row["last_error"],
+        next_poll_at=from_iso(row["next_poll_at"]),
+        backoff_until=from_iso(row["backoff_until"]),
+        failing_since=from_iso(row["failing_since"]),
+        items_seen=int(row["items_seen"]),
+        gone=bool(row["gone"]),
+    )
+
+
+def _article(row: Mapping[str, Any]) -> Article:
+    return Article(
+        feed_url=row["feed_url"],
+        entry_key=row["entry_key"],
+        link=row["link"],
+        link_key=row["link_key"],
+        title=row["title"],
+        summary=row["summary"],
+        content=row["content"],
+        published=from_iso(row["published"]),
+        author=row["author"],
+    )
+
+
+def _stored_article(row: Mapping[str, Any]) -> StoredArticle:
+    return StoredArticle(
+        id=int(row["id"]),
+        article=_article(row),
+        feed=FeedRef(name=row["feed_title"], url=row["feed_url"]),
+        seen_at=from_iso(row["seen_at"]) or datetime.min.replace(tzinfo=UTC),
+        story_id=int(row["story_id"]),
+    )
+
+
+def _hits_json(hits: Iterable[Hit]) -> str:
+    return json.dumps(
+        [
+            {
+                "term": h.term,
+                "field": h.field,
+                "start": h.start,
+                "end": h.end,
+                "text": h.text,
+                "group": h.group,
+            }
+            for h in hits
+        ],
+        ensure_ascii=False,
+    )
+
+
+def _hits_from_json(text: str) -> tuple[Hit, ...]:
+    return tuple(
+        Hit(
+            term=h["term"],
+            field=h["field"],
+            start=h["start"],
+            end=h["end"],
+            text=h["text"],
+            group=h.get("group"),
+        )
+        for h in json.loads(text)
+    )

@@ -1,0 +1,330 @@
+"""Rendering alerts: the SPEC §5 payload, and feed text made safe for every medium."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from newswatch.models import FeedRef, Hit, Sighting
+from newswatch.notify import parse_retry_after
+from newswatch.notify.render import (
+    console_text,
+    cut,
+    email_message,
+    safe_link,
+    slack_escape,
+    slack_message,
+    webhook_payload,
+)
+from support.alerts import make_alert
+
+HOSTILE = "<!channel> <!here> <@U123> <http://evil.example|click> & <!subteam^S1>"
+
+
+def slack_texts(message: dict[str, Any]) -> list[str]:
+    """Every text string in a Slack message (fallback, sections, context elements)."""
+    texts = [message["text"]]
+    for block in message["blocks"]:
+        if "text" in block:
+            texts.append(block["text"]["text"])
+        texts += [element["text"] for element in block.get("elements", [])]
+    return texts
+
+
+def hostile_alert() -> Any:
+    """An alert whose every feed-controlled text is hostile Slack markup."""
+    return make_alert(
+        title=HOSTILE,
+        summary=HOSTILE,
+        author=HOSTILE,
+        snippet=f"before {HOSTILE} after Lukashenko",
+        feed=FeedRef(HOSTILE, "https://www.example.org/rss"),
+        also=(
+            Sighting(HOSTILE, "https://other.example.net/1", FeedRef(HOSTILE, "https://x.example")),
+        ),
+    )
+
+
+def test_webhook_payload_is_exactly_the_spec_shape() -> None:
+    """id, watch, matched, snippet, article{...,feed}, also: nothing more, nothing less."""
+    assert webhook_payload(make_alert()) == {
+        "id": "al_9f8e7d6c5b4a",
+        "watch": "belarus",
+        "matched": [
+            {"term": "Lukashenko", "field": "title"},
+            {"term": "Belarus", "field": "title"},
+            {"term": "Lukashenko", "field": "summary"},
+        ],
+        "snippet": "…results give Alexander Lukashenko a seventh term…",
+        "article": {
+            "title": "Lukashenko claims victory in Belarus",
+            "url": "https://news.example.org/2026/11/24/lukashenko-victory?id=1&lang=en",
+            "published": "2026-11-24T10:00:00Z",
+            "summary": "Official results give Alexander Lukashenko a seventh term.",
+            "author": "Jane Reporter",
+            "feed": {"name": "Example World", "url": "https://www.example.org/world/rss.xml"},
+        },
+        "also": [
+            {
+                "title": "Lukashenko wins again",
+                "url": "https://other.example.net/story/42",
+                "feed": {"name": "Other News", "url": "https://other.example.net/feed.xml"},
+            }
+        ],
+    }
+
+
+def test_webhook_matched_lists_each_term_and_field_once() -> None:
+    """Several hits of one term in one field give one matched entry."""
+    hits = (
+        Hit("Belarus", "summary", 0, 7, "Belarus"),
+        Hit("Belarus", "summary", 20, 27, "BELARUS"),
+    )
+    assert webhook_payload(make_alert(matched=hits))["matched"] == [
+        {"term": "Belarus", "field": "summary"}
+    ]
+
+
+def test_webhook_published_in_utc_with_z_or_null() -> None:
+    """published is converted to UTC 'Z' form, and is null when unknown."""
+    east = datetime.fromisoformat("2026-11-24T13:00:00+03:00")
+    assert webhook_payload(make_alert(published=east))["article"]["published"] == (
+        "2026-11-24T10:00:00Z"
+    )
+    assert webhook_payload(make_alert(published=None))["article"]["published"] is None
+
+
+def test_webhook_drops_non_http_links() -> None:
+    """A javascript: article link is sent as null, never as a URL."""
+    payload = webhook_payload(make_alert(link="javascript:alert(1)"))
+    assert payload["article"]["url"] is None
+
+
+@pytest.mark.parametrize(
+    ("url", "safe"),
+    [
+        ("https://example.org/a?b=1&c=2", True),
+        ("http://example.org", True),
+        ("HTTPS://EXAMPLE.ORG/x", True),
+        ("javascript:alert(1)", False),
+        ("JavaScript:alert(1)", False),
+        ("java\nscript:alert(1)", False),
+        (" javascript:alert(1)", False),
+        ("data:text/html,<script>", False),
+        ("vbscript:msgbox", False),
+        ("//example.org/relative", False),
+        ("/relative/path", False),
+        ("https://exa mple.org/", False),
+        ("https://example.org/\u202egnp.exe", False),
+        ("http:///no-host", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_safe_link(url: str | None, safe: bool) -> None:
+    """Only absolute http(s) URLs with a host and no whitespace or controls are links."""
+    assert (safe_link(url) is not None) is safe
+
+
+def test_cut_never_splits_an_escape() -> None:
+    """Cutting escaped text keeps whole entities and ends in an ellipsis."""
+    out = cut("&" * 100, 23, slack_escape)
+    assert out == "&amp;" * 4 + "…"
+    assert cut("short", 10) == "short"
+    assert cut("abcdefghij", 5, keep_end=True) == "…ghij"
+
+
+def test_slack_escapes_all_hostile_feed_text() -> None:
+    """No <!channel>, <!here>, <@U…>, forged link or bare & survives in any Slack text."""
+    texts = slack_texts(slack_message(hostile_alert()))
+    joined = "\n".join(texts)
+    for live in ("<!channel>", "<!here>", "<@U123>", "<http://evil", "<!subteam"):
+        assert live not in joined
+    assert "&lt;!channel&gt;" in joined
+    assert re.search(r"&(?!amp;|lt;|gt;)", joined) is None
+    # The only live links are the ones newswatch made from http(s) article URLs.
+    links = re.findall(r"<([^>|]*)\|", joined)
+    assert links == ["https://news.example.org/2026/11/24/lukashenko-victory?id=1&amp;lang=en",
+                     "https://other.example.net/1"]  # fmt: skip
+
+
+def test_slack_javascript_link_is_plain_text() -> None:
+    """A javascript: article link renders the title without any link."""
+    message = slack_message(make_alert(link="javascript:alert(1)", title="Click me"))
+    assert message["blocks"][0]["text"]["text"] == "*Click me*"
+    assert "javascript" not in json.dumps(message)
+
+
+def test_slack_link_cannot_be_closed_early() -> None:
+    """A | or > inside a URL is percent-encoded so it cannot end the link or its label."""
+    message = slack_message(make_alert(link="https://example.org/a|<!channel>?x=1>2"))
+    title = message["blocks"][0]["text"]["text"]
+    assert title.startswith("*<https://example.org/a%7C%3C!channel%3E?x=1%3E2|")
+
+
+def test_slack_bolds_the_first_hit_in_the_snippet() -> None:
+    """The first matched text in the snippet is bold."""
+    texts = slack_texts(slack_message(make_alert()))
+    assert "…results give Alexander *Lukashenko* a seventh term…" in texts
+
+
+def test_slack_hit_with_markup_is_bold_and_escaped() -> None:
+    """A hit whose text is markup is escaped inside the bold marks."""
+    alert = make_alert(
+        snippet="see <!here> now", matched=(Hit("<!here>", "summary", 4, 11, "<!HERE>"),)
+    )
+    assert "see *&lt;!here&gt;* now" in slack_texts(slack_message(alert))
+
+
+def test_slack_limits_hold_for_huge_text() -> None:
+    """Huge feed text: every section within 3,000 chars, ≤ 50 blocks, total well under 12k."""
+    huge = "&<>" * 40_000
+    sightings = tuple(
+        Sighting(huge, f"https://x.example/{i}?" + "a=1&" * 500, FeedRef(huge, "https://x.example"))
+        for i in range(500)
+    )
+    hits = tuple(Hit(f"term{i}", "content", i, i + 5, f"term{i}") for i in range(5000))
+    alert = make_alert(
+        title=huge, snippet=huge + " term3 " + huge, summary=huge, also=sightings, matched=hits,
+        feed=FeedRef(huge, "https://x.example"), watch="w" * 200,
+    )  # fmt: skip
+    message = slack_message(alert)
+    texts = slack_texts(message)
+    assert len(message["blocks"]) <= 50
+    assert all(len(t) <= 3000 for t in texts)
+    assert sum(map(len, texts)) < 10_000
+    assert texts[1].endswith("…>*")  # the cut title, still a bold link
+    assert "*term3*" in texts[4]  # the hit survives in the middle of a cut snippet
+
+
+def test_email_is_multipart_alternative_with_headers() -> None:
+    """Subject, Message-ID, Auto-Submitted, List-Id and a text + HTML body."""
+    msg = email_message(make_alert(), "newswatch@example.org", ["a@example.org"])
+    assert msg["Subject"] == "[newswatch] belarus: Lukashenko claims victory in Belarus"
+    assert msg["Message-ID"] == "<al_9f8e7d6c5b4a@newswatch>"
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["List-Id"] == "newswatch belarus <belarus.newswatch>"
+    assert msg["In-Reply-To"] is None
+    assert msg.get_content_type() == "multipart/alternative"
+    parts = [part.get_content_type() for part in msg.iter_parts()]
+    assert parts == ["text/plain", "text/html"]
+
+
+def test_email_threads_on_the_first_alert_of_a_story() -> None:
+    """thread_id becomes In-Reply-To and References."""
+    msg = email_message(make_alert(thread_id="al_first"), "n@example.org", ["a@example.org"])
+    assert msg["In-Reply-To"] == msg["References"] == "<al_first@newswatch>"
+
+
+def test_email_message_id_from_an_awkward_alert_id_is_stable() -> None:
+    """An id with characters a Message-ID cannot hold is hashed, the same way every time."""
+    first = email_message(make_alert(id="a b<c>@d"), "n@example.org", ["a@example.org"])
+    again = email_message(make_alert(id="a b<c>@d"), "n@example.org", ["a@example.org"])
+    assert first["Message-ID"] == again["Message-ID"]
+    assert re.fullmatch(r"<[0-9a-f]{40}@newswatch>", first["Message-ID"])
+
+
+def reparse(msg: EmailMessage) -> EmailMessage:
+    """``msg`` as a receiving client would see it after transmission."""
+    parsed = message_from_bytes(msg.as_bytes(), policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def test_email_subject_loses_crlf_and_is_shortened() -> None:
+    """CR/LF and other controls leave the subject; a long one is cut to 150 characters."""
+    alert = make_alert(title="A\r\nBcc: x@evil.example\x00\x1b[31m" + "z" * 400)
+    msg = reparse(email_message(alert, "n@example.org", ["a@example.org"]))
+    assert msg["Bcc"] is None
+    subject = str(msg["Subject"])
+    assert subject.startswith("[newswatch] belarus: A Bcc: x@evil.example [31mzzz")
+    assert len(subject) == 150 and subject.endswith("…")
+
+
+def test_email_html_escapes_feed_text_and_marks_the_hit() -> None:
+    """<script> arrives as text; the first hit is in <mark>."""
+    msg = email_message(make_alert(summary="<script>alert(1)</script>"), "n@x.org", ["a@x.org"])
+    html_part = msg.get_body(("html",))
+    assert html_part is not None
+    html = html_part.get_content()
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Alexander <mark>Lukashenko</mark> a seventh" in html
+
+
+def test_email_never_links_javascript() -> None:
+    """A javascript: link appears in neither part, and no href is made for it."""
+    alert = make_alert(
+        link="javascript:alert(1)", also=(Sighting("x", "javascript:y", make_alert().feed),)
+    )
+    msg = email_message(alert, "n@example.org", ["a@example.org"])
+    raw = msg.as_string()
+    assert "javascript" not in raw
+    assert "href" not in raw.split("Also reported by")[1].split("</ul>")[0]
+
+
+def test_console_block_is_readable() -> None:
+    """Watch, title, feed, time, link, matched terms grouped by term, marked snippet."""
+    assert console_text(make_alert()) == "\n".join([
+        "[belarus] Lukashenko claims victory in Belarus",
+        "  feed:    Example World · 2026-11-24 10:00 UTC",
+        "  link:    https://news.example.org/2026/11/24/lukashenko-victory?id=1&lang=en",
+        "  matched: Lukashenko (title, summary), Belarus (title)",
+        "  …results give Alexander **Lukashenko** a seventh term…",
+        "  also:    Lukashenko wins again — Other News <https://other.example.net/story/42>",
+    ])  # fmt: skip
+
+
+def test_console_strips_terminal_escapes_and_bidi_overrides() -> None:
+    """An ANSI escape or a right-to-left override in a title cannot reach the terminal."""
+    text = console_text(
+        make_alert(title="\x1b]0;pwned\x07\x1b[2JHi\u202eevil", link="javascript:x")
+    )
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "javascript" not in text
+    assert text.splitlines()[0] == "[belarus] ]0;pwned [2JHi evil"
+
+
+def test_huge_text_is_bounded_in_email_and_console_with_the_hit_kept() -> None:
+    """A megabyte title or snippet is cut in every body; the first hit stays marked."""
+    huge = "x " * 500_000
+    alert = make_alert(title=huge, snippet=huge + "Lukashenko " + huge)
+    console = console_text(alert)
+    assert len(console) < 3000 and "**Lukashenko**" in console
+    msg = email_message(alert, "n@example.org", ["a@example.org"])
+    html_part, text_part = msg.get_body(("html",)), msg.get_body(("plain",))
+    assert html_part is not None and text_part is not None
+    assert (
+        len(html_part.get_content()) < 6000 and "<mark>Lukashenko</mark>" in html_part.get_content()
+    )
+    assert len(text_part.get_content()) < 6000 and "**Lukashenko**" in text_part.get_content()
+
+
+@pytest.mark.parametrize(
+    ("value", "reference", "seconds"),
+    [
+        ("120", None, 120.0),
+        ("0", None, 0.0),
+        (" 30 ", None, 30.0),
+        ("1.5", None, 1.5),
+        ("99999999", None, 21600.0),
+        ("-5", None, None),
+        ("soon", None, None),
+        ("", None, None),
+        (None, None, None),
+        ("Wed, 21 Oct 2026 07:30:00 GMT", datetime(2026, 10, 21, 7, 28, tzinfo=UTC), 120.0),
+        ("Wed, 21 Oct 2026 07:30:00 GMT", datetime(2026, 10, 21, 8, 0, tzinfo=UTC), 0.0),
+        ("Wed, 21 Oct 2026 07:30:00 GMT", datetime(2026, 10, 1, 0, 0, tzinfo=UTC), 21600.0),
+        ("Wed, 21 Oct 2026 07:30:00 GMT", None, None),
+    ],
+)
+def test_parse_retry_after(
+    value: str | None, reference: datetime | None, seconds: float | None
+) -> None:
+    """Delay-seconds or HTTP-date (from a reference time), clamped to [0, 6 h]."""
+    assert parse_retry_after(value, reference=reference) == seconds
