@@ -112,7 +112,17 @@ def open_store(settings: Settings) -> Store:
         fail(str(exc))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class NewswatchGroup(click.Group):
+    """Turns an error newswatch raises on purpose into its message and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewswatchError as exc:
+            fail(str(exc))
+
+
+@click.group(cls=NewswatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config",

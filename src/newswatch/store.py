@@ -40,6 +40,9 @@ T = TypeVar("T")
 
 migrations = sqlite_utils.Migrations("newswatch")
 
+# How an alert names a feed: as configured, else by its own title, else by its URL.
+FEED_NAME = "COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url) AS feed_title"
+
 
 @migrations()
 def m001_initial(db: sqlite_utils.Database) -> None:
@@ -270,7 +273,7 @@ class Store:
             )
         )
         self.db.execute(
-            f"UPDATE feeds SET {assignments}{extra} WHERE id = :id",  # noqa: S608 - fixed names
+            f"UPDATE feeds SET {assignments}{extra} WHERE id = :id",
             {**sets, "now": iso(now), "id": feed_id},
         )
 
@@ -412,7 +415,7 @@ class Store:
     ) -> list[StoredArticle]:
         """Stored articles first seen at or after ``since`` (all if None), oldest first."""
         sql = (
-            "SELECT a.*, f.url AS feed_url, COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url) AS feed_title FROM articles a "
+            f"SELECT a.*, f.url AS feed_url, {FEED_NAME} FROM articles a "
             "JOIN feeds f ON f.id = a.feed_id WHERE a.seen_at >= ? ORDER BY a.seen_at, a.id"
         )
         params: list[Any] = [iso(since) or ""]
@@ -462,7 +465,7 @@ class Store:
         """Recent deliveries, newest first, optionally only in ``state``."""
         where, params = ("WHERE state = ?", [state.value]) if state else ("", [])
         rows = self.db.query(
-            f"SELECT * FROM deliveries {where} ORDER BY created_at DESC, id DESC LIMIT ?",  # noqa: S608
+            f"SELECT * FROM deliveries {where} ORDER BY created_at DESC, id DESC LIMIT ?",
             [*params, limit],
         )
         return [self._delivery(r) for r in list(rows)]
@@ -476,7 +479,7 @@ class Store:
             params += list(alert_ids)
         with self.write():
             cursor = self.db.execute(
-                f"UPDATE deliveries SET state = 'pending', next_attempt_at = ?, attempts = 0 "  # noqa: S608
+                f"UPDATE deliveries SET state = 'pending', next_attempt_at = ?, attempts = 0 "
                 f"WHERE {where}",
                 params,
             )
@@ -486,7 +489,7 @@ class Store:
         """The alert ``alert_id`` as destinations render it, with its 'also' sightings."""
         row = self._one(
             "SELECT al.*, a.feed_id, a.entry_key, a.link, a.link_key, a.title, a.summary,"
-            " a.content, a.published, a.author, f.url AS feed_url, COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url) AS feed_title"
+            f" a.content, a.published, a.author, f.url AS feed_url, {FEED_NAME}"
             " FROM alerts al JOIN articles a ON a.id = al.article_id"
             " JOIN feeds f ON f.id = a.feed_id WHERE al.id = ?",
             [alert_id],
@@ -508,7 +511,7 @@ class Store:
     def _also(self, story_id: int, article_id: int) -> Iterator[Sighting]:
         """Copies of the story other than the alerted (article, feed) pair."""
         rows = self.db.query(
-            "SELECT a.title, a.link, f.url AS feed_url, COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url) AS feed_title"
+            f"SELECT a.title, a.link, f.url AS feed_url, {FEED_NAME}"
             " FROM entries e JOIN articles a ON a.id = e.article_id"
             " JOIN feeds f ON f.id = e.feed_id"
             " WHERE a.story_id = ? AND NOT (e.article_id = ? AND e.feed_id = a.feed_id)"

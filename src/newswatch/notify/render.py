@@ -9,6 +9,7 @@ terminal would interpret for the console.
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import html
 import re
@@ -353,10 +354,16 @@ def _email_html(alert: Alert) -> str:
     return "\n".join(parts) + "\n"
 
 
+# Headers are folded only past 998 characters (RFC 5322's hard limit): CPython's folder
+# moves a whole "[newswatch] ..." subject onto a continuation line once it passes 78
+# characters, and readers then show it with a leading space.
+MAIL_POLICY = email.policy.default.clone(max_line_length=998)
+
+
 def email_message(alert: Alert, sender: str, to: Sequence[str]) -> EmailMessage:
     """A ``multipart/alternative`` mail (text + HTML). Headers are built only from cleaned
     one-line values, so a CR/LF in a feed title can never start a header of its own."""
-    msg = EmailMessage()
+    msg = EmailMessage(policy=MAIL_POLICY)
     msg["Subject"] = email_subject(alert)
     msg["From"] = formataddr(("newswatch", sender))
     msg["To"] = ", ".join(to)
