@@ -198,6 +198,12 @@ class Store:
         """Close the connection."""
         self.db.close()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
         """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error."""
