@@ -137,3 +137,31 @@ def test_sigterm_during_slow_poll_exits_promptly(tmp_path: Path) -> None:
         started = time.monotonic()
         assert daemon.stop() == 0
         assert time.monotonic() - started < 12
+
+
+def test_daemon_talks_to_systemd(
+    tmp_path: Path, servers: tuple[FeedServer, WebhookReceiver]
+) -> None:
+    """Under systemd the daemon says READY=1, pets the watchdog, and says STOPPING=1."""
+    import socket
+
+    feeds, hook = servers
+    config = tmp_path / "watchlist.yaml"
+    config.write_text(config_text(feeds, hook, "[Lukashenko]"))
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "notify.sock"))
+    sock.settimeout(15)
+    daemon = Daemon(config, NOTIFY_SOCKET=str(tmp_path / "notify.sock"), WATCHDOG_USEC="1000000")
+    got: list[str] = []
+    try:
+        while not any("WATCHDOG=1" in m for m in got) or not any("READY=1" in m for m in got):
+            got.append(sock.recv(4096).decode())
+        daemon.proc.send_signal(signal.SIGTERM)
+        while not any("STOPPING=1" in m for m in got):
+            got.append(sock.recv(4096).decode())
+    finally:
+        code = daemon.stop()
+        sock.close()
+    assert code == 0
+    ready = next(m for m in got if "READY=1" in m)
+    assert "STATUS=polling 1 feeds" in ready
