@@ -177,7 +177,7 @@ def test_reopening_keeps_data_and_migrations_are_idempotent(tmp_path: Path) -> N
     s.close()
     s = Store(path)
     assert s.unseen(FEED_A, [article("1")]) == []
-    assert s.db.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 1
+    assert s.db.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == 2
     s.close()
 
 
