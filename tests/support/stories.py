@@ -86,3 +86,61 @@ def load_file(path: Path) -> list[Labelled]:
 def load_all() -> list[Labelled]:
     """Every article of the set, file by file in name order."""
     return [item for path in sorted(FOLDER.glob("*.yaml")) for item in load_file(path)]
+
+
+@dataclass(frozen=True)
+class Scores:
+    """How well a grouping of the set agrees with its labels."""
+
+    precision: float  # of the pairs put in one story, the share that are one story
+    recall: float  # of the pairs that are one story, the share put in one
+    false_merges: list[tuple[str, str]]  # entry keys of pairs wrongly put together
+    kinds: dict[str, tuple[int, int]]  # copy kind -> (joined its original, copies)
+
+
+def score(items: list[Labelled], groups: list[int]) -> Scores:
+    """Pairwise precision and recall of ``groups`` (one predicted story id per item)."""
+    tp = fp = fn = 0
+    merges = []
+    for a in range(len(items)):
+        for b in range(a + 1, len(items)):
+            same, put = items[a].story == items[b].story, groups[a] == groups[b]
+            tp, fp, fn = tp + (same and put), fp + (put and not same), fn + (same and not put)
+            if put and not same:
+                merges.append((items[a].article.entry_key, items[b].article.entry_key))
+    original = {i.story: g for i, g in zip(items, groups, strict=True) if i.kind == "original"}
+    kinds: dict[str, tuple[int, int]] = {}
+    for item, group in zip(items, groups, strict=True):
+        if item.kind != "original":
+            joined, total = kinds.get(item.kind, (0, 0))
+            kinds[item.kind] = (joined + (group == original[item.story]), total + 1)
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    return Scores(precision, tp / (tp + fn) if tp + fn else 1.0, merges, kinds)
+
+
+def group_in_store(items: list[Labelled], path: Path, threshold: float) -> list[int]:
+    """Record the set through a real Store, one article per poll in order, with the
+    pipeline's story rules; the story each article ended up in."""
+    from datetime import UTC, datetime, timedelta
+    from functools import partial
+
+    from newswatch import cluster
+    from newswatch.store import FeedUpdate, Store, StoryRules
+
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    store = Store(path)
+    try:
+        for n, item in enumerate(items):
+            a = item.article
+            rules = StoryRules(
+                signatures={a.entry_key: cluster.signature(a)},
+                window=timedelta(hours=72),
+                same=partial(cluster.same_story, threshold=threshold),
+            )
+            at = now + timedelta(minutes=n)
+            store.record_poll(a.feed_url, FeedUpdate(success=True), [a], {}, at, rules)
+        rows = store.db.execute("SELECT entry_key, story_id FROM articles").fetchall()
+    finally:
+        store.close()
+    story = dict(rows)
+    return [int(story[i.article.entry_key]) for i in items]
