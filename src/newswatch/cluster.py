@@ -256,7 +256,7 @@ def judge(sim: Similarity, threshold: float = DEFAULT_THRESHOLD) -> float:
     """A score above zero when ``sim`` says one story (higher is closer), else zero."""
     if sim.shorter < MIN_SHINGLES:
         return 0.0
-    if sim.jaccard >= threshold or sim.lede >= LEDE_CONTAINMENT:
+    if sim.jaccard >= threshold or sim.lede >= max(LEDE_CONTAINMENT, threshold):
         return max(sim.jaccard, sim.lede)
     return 0.0
 
