@@ -39,7 +39,7 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
     return [f"{p.line}:{p.column}: {p.message}" for p in info.value.problems]
 
 
-VALID_KEYS = "database, poll, terms, feeds, watches, health, stories, destinations"
+VALID_KEYS = "database, poll, terms, feeds, watches, health, stories, retention, destinations"
 TYPES = "slack, webhook, email, console"
 
 # A bomb of aliases: each level repeats the one above ten times (10^6 values in all).
@@ -961,7 +961,7 @@ def test_describe_summarises_every_section() -> None:
     summary = describe(loads_config(SECRET_CONFIG, SOURCE, SECRETS))
     assert summary.splitlines() == [
         "configuration: conf/w.yaml",
-        "database: conf/newswatch.db",
+        "database: conf/newswatch.db (article text kept 90d)",
         "poll: every 5m, timeout 30s, at most 10 MB a feed, 32 feeds at once, "
         "first fetch of a feed: alert items newer than 24h",
         "feeds: 2",

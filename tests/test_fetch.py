@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import itertools
+import socket
+import ssl
+import threading
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -92,7 +96,7 @@ def test_classify_empty_200_is_failure() -> None:
         (TimeoutError(), "timed out"),
         (httpx.ReadTimeout("read timed out"), "timed out"),
         (httpx.ConnectError("[Errno 111] Connection refused"), "connection failed: "),
-        (httpx.RemoteProtocolError("peer closed"), "network error: peer closed"),
+        (httpx.RemoteProtocolError("peer closed"), "invalid HTTP response: peer closed"),
         (zlib.error("bad header"), "invalid compressed body: bad header"),
     ],
 )
@@ -498,6 +502,46 @@ def test_failed_status_text_has_no_secret(httpx_mock: HTTPXMock) -> None:
     assert result.error == "redirect loop"
 
 
+def chained(outer: Exception, inner: BaseException) -> Exception:
+    """``outer`` raised from ``inner``, as httpx wraps httpcore and OSError."""
+    outer.__cause__ = inner
+    return outer
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (
+            chained(httpx.ConnectError("x"), socket.gaierror(-2, "Name or service not known")),
+            "DNS lookup failed: Name or service not known",
+        ),
+        (
+            chained(httpx.ConnectError("x"), ExceptionGroup("g", [ConnectionRefusedError(111)])),
+            "connection refused",
+        ),
+        (
+            chained(httpx.ReadError("x"), ConnectionResetError(104)),
+            "connection reset by the server",
+        ),
+        (
+            httpx.RemoteProtocolError("Receive buffer too long"),
+            "response headers larger than 64 KB",
+        ),
+    ],
+)
+def test_network_failures_are_named(exc: Exception, expected: str) -> None:
+    """DNS, refused and reset connections, oversized heads each get a plain description."""
+    assert classify(exc).error == expected
+
+
+def test_tls_certificate_error_is_named() -> None:
+    """A certificate that does not verify is reported as such, with the reason."""
+    cert_error = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    cert_error.verify_message = "self-signed certificate"
+    error = classify(chained(httpx.ConnectError("x"), cert_error)).error
+    assert error == "TLS certificate rejected: self-signed certificate"
+
+
 def test_invalid_url_does_not_raise() -> None:
     """A URL httpx cannot use gives FAILED, not an exception."""
     result = get("ftp://example.org/feed")
@@ -614,14 +658,16 @@ def test_deadline_cuts_a_dripping_server(server: FeedServer) -> None:
     """A body dripped byte by byte is cut at the total deadline, not kept alive per read."""
     server.add("/slow", RSS, drip=0.3)
     result = get(server.url("/slow"), timeout=1.0)
-    assert (result.status, result.error) == (FetchStatus.FAILED, "timed out")
+    assert result.status is FetchStatus.FAILED
+    assert result.error == "timed out: no complete response within 1 s"
 
 
 def test_deadline_covers_a_slow_start(server: FeedServer) -> None:
     """A server that never answers times out."""
     server.add("/late", RSS, delay=30)
     result = get(server.url("/late"), timeout=0.5)
-    assert (result.status, result.error) == (FetchStatus.FAILED, "timed out")
+    assert result.status is FetchStatus.FAILED
+    assert result.error == "timed out: no complete response within 0.5 s"
 
 
 def test_real_redirect_on_loopback(server: FeedServer) -> None:
@@ -631,3 +677,71 @@ def test_real_redirect_on_loopback(server: FeedServer) -> None:
     result = get(server.url("/old"))
     assert (result.status, result.body) == (FetchStatus.OK, RSS)
     assert result.permanent_url == server.url("/new")
+
+
+class RawServer:
+    """A loopback TCP server that answers every connection with fixed bytes, then closes."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/feed"
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = self.sock.accept()
+                with conn:
+                    conn.recv(65536)
+                    conn.sendall(self.answer)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.mark.parametrize("size", [70_000, 200_000])
+def test_oversized_response_headers_fail(size: int) -> None:
+    """Headers over 64 KB (ours) or 100 KB (the HTTP parser's) fail with one clear error."""
+    raw = RawServer(
+        b"HTTP/1.1 200 OK\r\nX-Pad: " + b"a" * size + b"\r\nContent-Length: 2\r\n\r\nhi"
+    )
+    try:
+        result = get(raw.url)
+    finally:
+        raw.close()
+    assert (result.status, result.error) == (
+        FetchStatus.FAILED,
+        "response headers larger than 64 KB",
+    )
+
+
+def test_connection_refused_on_loopback() -> None:
+    """A closed port is reported as a refused connection."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = get(f"http://127.0.0.1:{port}/feed")
+    assert (result.status, result.error) == (FetchStatus.FAILED, "connection refused")
+
+
+def test_tls_to_a_plain_http_server_fails_clearly(server: FeedServer) -> None:
+    """Speaking TLS to a server that does not gives a TLS handshake error."""
+    server.add("/rss", RSS)
+    result = get(server.url("/rss").replace("http://", "https://"))
+    assert result.status is FetchStatus.FAILED
+    assert result.error is not None and result.error.startswith("TLS handshake failed: ")
+
+
+def test_truncated_body_is_an_invalid_response() -> None:
+    """A body shorter than its Content-Length fails as an invalid HTTP response."""
+    raw = RawServer(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc")
+    try:
+        result = get(raw.url)
+    finally:
+        raw.close()
+    assert result.error is not None and result.error.startswith("invalid HTTP response: ")

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from newswatch.errors import ParseError
 from newswatch.models import Article, ParsedFeed
-from newswatch.parse import entry_key, html_to_text, parse_feed
+from newswatch.parse import cap_entries, entry_key, html_to_text, parse_feed
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 FEED_URL = "https://feeds.example.org/dir/feed.xml"
@@ -318,6 +318,60 @@ def test_max_field_chars_caps_every_text_field() -> None:
     assert len(feed.articles[0].summary) == 50
 
 
+def test_max_items_cut_before_parsing_keeps_the_same_entries() -> None:
+    """A document with more entries than max_items parses to the same first entries as
+    one that has only those entries."""
+    capped = parse_feed(rss(5000), feed_url=FEED_URL, max_items=1000)
+    assert capped.articles == parse_feed(rss(1000), feed_url=FEED_URL).articles
+
+
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        (
+            b"<rss><channel><title>t</title><item>a</item><item>b</item><item>c</item></channel></rss>",
+            b"<rss><channel><title>t</title><item>a</item><item>b</item></channel></rss>",
+        ),
+        (
+            b"<a:feed xmlns:a='urn:a'><a:entry/><a:entry/><a:entry/></a:feed>",
+            b"<a:feed xmlns:a='urn:a'><a:entry/><a:entry/></a:feed>",
+        ),
+        (
+            b"<rdf:RDF xmlns:rdf='urn:r'><channel/><item/><item><![CDATA[<item>]]></item><item/>"
+            b"</rdf:RDF>",
+            b"<rdf:RDF xmlns:rdf='urn:r'><channel/><item/><item><![CDATA[<item>]]></item>"
+            b"</rdf:RDF>",
+        ),
+        (b"<rss><item/><item/><item/><broken", b"<rss><item/><item/></rss>"),
+        (b"<rss><item/><broken <item/><item/>", b"<rss><item/><broken <item/><item/>"),
+        (b"<rss><item/><item/></rss>", b"<rss><item/><item/></rss>"),
+    ],
+)
+def test_cap_entries(body: bytes, kept: bytes) -> None:
+    """A document is cut before its third entry and closed again; one that expat cannot
+    read up to the cut is kept whole, as is one with no more than two entries."""
+    assert cap_entries(body, 2) == kept
+
+
+def test_wrong_declared_charset_is_a_warning() -> None:
+    """A document declared UTF-8 that is not UTF-8 still parses, with a warning."""
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+        "<item><guid>1</guid><title>Лукашенко</title></item></channel></rss>"
+    ).encode("cp1251")
+    feed = parse_feed(body, feed_url=FEED_URL)
+    assert len(feed.articles) == 1
+    assert feed.warning == (
+        "the document is not valid utf-8 as declared: read as windows-1252, "
+        "so its text may be garbled"
+    )
+
+
+def test_correct_feed_has_no_warning() -> None:
+    """A well-formed, correctly declared feed has no warning."""
+    assert load("belarus_cp1251.xml").warning is None
+
+
 def test_ttl_ignored_when_not_a_number() -> None:
     """A non-numeric <ttl> gives no ttl."""
     body = b"<rss version='2.0'><channel><title>x</title><ttl>soon</ttl></channel></rss>"
@@ -337,8 +391,8 @@ def test_empty_feed_is_valid() -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        (b"", "empty document"),
-        (b"  \n\t ", "empty document"),
+        (b"", "empty body"),
+        (b"  \n\t ", "empty body"),
         ((FEEDS / "not_a_feed.html").read_bytes(), "not a feed: the document is an HTML page"),
         (b"\x00\x01\x02garbage\xff\xfe", "not a feed"),
         (b"just some text", "not a feed"),

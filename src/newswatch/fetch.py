@@ -16,8 +16,9 @@ import enum
 import ipaddress
 import logging
 import socket
+import ssl
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -40,6 +41,9 @@ ACCEPT = (
 )
 ACCEPT_ENCODING = "gzip, deflate"  # only what ``_Inflater`` can decode with a bound
 MAX_RETRY_AFTER = 6 * 3600.0
+# Response headers (names and values) larger than this fail the fetch. httpcore's HTTP/1.1
+# parser itself refuses a head over 100 KiB ("Receive buffer too long") before we see it.
+MAX_HEADER_BYTES = 64 * 1024
 
 
 class Redirect(enum.StrEnum):
@@ -105,10 +109,15 @@ def _describe(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
         return "timed out"
+    known = _known_cause(exc)
+    if known is not None:
+        return known
     if isinstance(exc, httpx.ConnectError):
         prefix = "connection failed"
     elif isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL | UnicodeError):
         prefix = "invalid URL"
+    elif isinstance(exc, httpx.RemoteProtocolError):
+        prefix = "invalid HTTP response"
     elif isinstance(exc, httpx.HTTPError):
         prefix = "network error"
     elif isinstance(exc, zlib.error):
@@ -119,6 +128,41 @@ def _describe(exc: BaseException) -> str:
         prefix = f"unexpected error ({type(exc).__name__})"
     detail = redact_text(str(exc)).strip()[:200]
     return f"{prefix}: {detail}" if detail else prefix
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and everything it was raised from (httpx wraps httpcore wraps OSError,
+    sometimes inside an exception group), each once."""
+    seen: set[int] = set()
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        stack.extend(c for c in (current.__cause__, current.__context__) if c is not None)
+        if isinstance(current, BaseExceptionGroup):
+            stack.extend(current.exceptions)
+
+
+def _known_cause(exc: BaseException) -> str | None:
+    """A clear description of the usual network failures: DNS, TLS, refused, reset,
+    oversized headers; None for anything else."""
+    for cause in _causes(exc):
+        if isinstance(cause, socket.gaierror):
+            return f"DNS lookup failed: {cause.strerror or 'name not found'}"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS certificate rejected: {cause.verify_message or cause.reason}"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS handshake failed: {cause.reason or type(cause).__name__}"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset by the server"
+        if isinstance(cause, httpx.RemoteProtocolError) and "Receive buffer too long" in str(cause):
+            return f"response headers larger than {MAX_HEADER_BYTES // 1024} KB"
+    return None
 
 
 def parse_retry_after(
@@ -350,9 +394,10 @@ class Fetcher:
             _log.warning("fetch crashed url=%s", redact_url(url), exc_info=True)
         status = exc.http_status if isinstance(exc, _Refused) else None
         decision = classify(exc)
-        return FetchResult(
-            url=url, status=decision.status, http_status=status, error=decision.error
-        )
+        error = decision.error
+        if error == "timed out":
+            error = f"timed out: no complete response within {self._timeout:g} s"
+        return FetchResult(url=url, status=decision.status, http_status=status, error=error)
 
     @contextlib.asynccontextmanager
     async def _host_slot(self, host: str) -> AsyncIterator[None]:
@@ -440,6 +485,8 @@ class Fetcher:
     async def _exchange(self, url: httpx.URL, headers: dict[str, str]) -> _Hop:
         """One GET; the body is read (bounded) only for a 2xx response."""
         async with self._client.stream("GET", url, headers=headers) as response:
+            if sum(len(k) + len(v) for k, v in response.headers.raw) > MAX_HEADER_BYTES:
+                raise _Refused(f"response headers larger than {MAX_HEADER_BYTES // 1024} KB")
             hop = _Hop(str(url), response.status_code, response.headers)
             if 200 <= response.status_code < 300:
                 hop.body = await self._read_body(response)

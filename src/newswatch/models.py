@@ -64,6 +64,7 @@ class ParsedFeed:
     link: str | None = None
     ttl: float | None = None  # RSS <ttl>, seconds
     version: str = ""  # feedparser's version string, e.g. "rss20", "atom10", "json1"
+    warning: str | None = None  # a problem that did not stop parsing (e.g. a wrong charset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,3 +170,4 @@ class FeedState:
     failing_since: datetime | None = None  # start of the current error streak
     items_seen: int = 0
     gone: bool = False
+    warning: str | None = None  # what the last successful poll found wrong (e.g. its charset)

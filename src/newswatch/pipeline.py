@@ -13,16 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import random
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TextIO, TypeVar
+from typing import TextIO
 
 from newswatch import cluster
 from newswatch.config import FeedSettings, Settings, WatchSettings
@@ -40,80 +37,18 @@ from newswatch.models import (
     FetchResult,
     FetchStatus,
     ParsedFeed,
-    StorySignature,
 )
 from newswatch.notify import Notifier, build_notifiers
-from newswatch.parse import parse_feed
-from newswatch.redact import redact_text
-from newswatch.store import AsyncStore, FeedUpdate, PendingAlert, Store, StoryRules
+from newswatch.parsepool import ParserPool
+from newswatch.redact import redact_feed_url, redact_text
+from newswatch.store import AsyncStore, FeedUpdate, PendingAlert, PruneReport, Store, StoryRules
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 MAX_BACKOFF = timedelta(hours=6)
 DELIVERY_BASE_DELAY = timedelta(seconds=30)
 DELIVERY_MAX_DELAY = timedelta(hours=1)
 DELIVERY_MAX_ATTEMPTS = 12
-PARSE_BUDGET = 30.0  # seconds of CPU a single feed document may take to parse
-
-
-def signatures(articles: Sequence[Article]) -> dict[str, StorySignature]:
-    """Each article's story signature by entry key (runs in a parser worker)."""
-    return {a.entry_key: cluster.signature(a) for a in articles}
-
-
-class ParserPool:
-    """Parses feed bodies in worker processes, so a slow parse never stalls the event loop.
-
-    A parse that overruns its budget is abandoned and the pool is replaced, which kills the
-    stuck worker; the other feeds go on.
-    """
-
-    def __init__(self, workers: int | None = None, budget: float = PARSE_BUDGET) -> None:
-        self._workers = workers
-        self._budget = budget
-        self._pool: ProcessPoolExecutor | None = None
-
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
-        return self._pool
-
-    async def parse(self, body: bytes, *, feed_url: str, content_type: str) -> ParsedFeed:
-        """Parse in a worker; raises ParseError on bad documents or an exceeded budget."""
-        job = partial(parse_feed, body, feed_url=feed_url, content_type=content_type)
-        return await self._run(job, feed_url)
-
-    async def sign(
-        self, articles: Sequence[Article], *, feed_url: str
-    ) -> dict[str, StorySignature]:
-        """The story signatures of ``articles`` by entry key, computed in a worker."""
-        return await self._run(partial(signatures, tuple(articles)), feed_url)
-
-    async def _run(self, job: Callable[[], T], feed_url: str) -> T:
-        loop = asyncio.get_running_loop()
-        try:
-            return await asyncio.wait_for(loop.run_in_executor(self._executor(), job), self._budget)
-        except TimeoutError as exc:
-            self._replace()
-            raise ParseError(f"parsing took longer than {self._budget:g} s", url=feed_url) from exc
-        except BrokenProcessPool as exc:
-            self._replace()
-            raise ParseError("the parser process died", url=feed_url) from exc
-
-    def _replace(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            for process in list(getattr(pool, "_processes", {}).values()):
-                process.kill()
-            pool.shutdown(wait=False, cancel_futures=True)
-
-    def close(self) -> None:
-        """Stop the workers."""
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass
@@ -253,7 +188,7 @@ async def poll_feed(rt: Runtime, feed: FeedSettings) -> PollReport:
     except (asyncio.CancelledError, KeyboardInterrupt):
         raise
     except Exception as exc:  # a bug must cost one feed one poll, not the daemon
-        log.exception("poll failed unexpectedly feed=%s", feed.url)
+        log.exception("poll failed unexpectedly feed=%s", redact_feed_url(feed.url))
         error = redact_text(f"internal error: {exc.__class__.__name__}: {exc}")
         update = _failure_update(
             rt.settings,
@@ -290,7 +225,7 @@ async def _poll(rt: Runtime, feed: FeedSettings, state: FeedState) -> PollReport
             content_type=result.content_type,
         )
     except ParseError as exc:
-        return await _record_failure(rt, feed, state, result, f"not a usable feed: {exc}")
+        return await _record_failure(rt, feed, state, result, str(exc))
     return await _record_articles(rt, feed, state, result, parsed)
 
 
@@ -302,7 +237,7 @@ async def _record_failure(
     await rt.store.call(Store.record_failure, feed.url, update, now)
     log.warning(
         "feed failed feed=%s status=%s streak=%d error=%s",
-        feed.url,
+        redact_feed_url(feed.url),
         result.http_status,
         state.error_streak + 1,
         error,
@@ -315,6 +250,9 @@ async def _record_articles(
 ) -> PollReport:
     candidates = await rt.store.call(Store.unseen, feed.url, parsed.articles)
     now = rt.clock()
+    if len(candidates) < len(parsed.articles):  # known entries are still in the feed
+        keys = [a.entry_key for a in parsed.articles]
+        await rt.store.call(Store.touch_entries, feed.url, keys, now)
     matches = _matches(rt, feed, alertable(candidates, state, rt.settings, now))
     update = FeedUpdate(
         success=True,
@@ -324,15 +262,19 @@ async def _record_articles(
         current_url=result.permanent_url,
         title=parsed.title or None,
         next_poll_at=next_poll(rt.settings, feed, result, parsed, now),
+        parsed=True,
+        warning=parsed.warning,
     )
     stories = await _story_rules(rt, feed, candidates)
     record = await rt.store.call(
         Store.record_poll, feed.url, update, candidates, matches, now, stories
     )
+    if parsed.warning and parsed.warning != state.warning:
+        log.warning("feed problem feed=%s: %s", redact_feed_url(feed.url), parsed.warning)
     if record.new_articles:
         log.info(
             "feed polled feed=%s new=%d alerts=%d",
-            feed.url,
+            redact_feed_url(feed.url),
             len(record.new_articles),
             len(record.alerts),
         )
@@ -427,6 +369,20 @@ async def deliver_due(rt: Runtime) -> DeliveryReport:
     )
     outcomes = [o for group in results for o in group]
     return DeliveryReport(outcomes.count("sent"), outcomes.count("failed"), outcomes.count("dead"))
+
+
+async def prune(rt: Runtime) -> PruneReport:
+    """Drop article text older than ``retention``, keeping the identities dedup needs."""
+    now = rt.clock()
+    report = await rt.store.call(Store.prune, now - rt.settings.retention, now)
+    if report.alerts or report.tombstoned or report.forgotten:
+        log.info(
+            "database pruned alerts=%d articles=%d tombstones=%d",
+            report.alerts,
+            report.tombstoned,
+            report.forgotten,
+        )
+    return report
 
 
 def user_agent() -> str:
@@ -540,4 +496,5 @@ async def run_once(
     async with open_runtime(settings, clock=clock, stdout=stdout) as rt:
         polls = await poll_feeds(rt, settings.feeds)
         delivery = await deliver_due(rt)
+        await prune(rt)
     return OnceSummary(tuple(polls), delivery)

@@ -28,3 +28,19 @@ def redact_url(url: str) -> str:
 def redact_text(text: str) -> str:
     """Replace every URL inside ``text`` (e.g. an httpx error message) by its redacted form."""
     return _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+
+
+def redact_feed_url(url: str) -> str:
+    """A feed URL as logs and ``status`` show it: without user info, query or fragment,
+    which may hold access tokens (``https://u:p@host/feed?token=x`` -> ``https://host/feed?…``).
+    Unlike :func:`redact_url` the path stays: it tells feeds on one host apart."""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<url>"
+    if not parts.scheme or not parts.hostname:
+        return "<url>"
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    query = "?…" if parts.query else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}{query}"

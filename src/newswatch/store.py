@@ -142,6 +142,18 @@ def m002_story_index(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_warnings_last_seen_tombstones(db: sqlite_utils.Database) -> None:
+    """A feed's last warning; when each entry was last seen in its feed; pruned articles."""
+    db.executescript(
+        """
+        ALTER TABLE feeds ADD COLUMN last_warning TEXT;
+        ALTER TABLE entries ADD COLUMN last_seen_at TEXT;  -- NULL: never seen after seen_at
+        ALTER TABLE articles ADD COLUMN pruned_at TEXT;    -- set: a tombstone (identity only)
+        """
+    )
+
+
 def iso(value: datetime | None) -> str | None:
     """A sortable text form of an aware datetime, in UTC."""
     if value is None:
@@ -170,6 +182,17 @@ class FeedUpdate:
     next_poll_at: datetime | None = None
     backoff_until: datetime | None = None
     gone: bool = False
+    parsed: bool = False  # a document was parsed: ``warning`` replaces the last warning
+    warning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PruneReport:
+    """What :meth:`Store.prune` removed."""
+
+    alerts: int = 0  # alerts deleted with their finished deliveries
+    tombstoned: int = 0  # articles reduced to their identity keys
+    forgotten: int = 0  # tombstones deleted: not seen in any feed for the retention period
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +324,8 @@ class Store:
                 "last_error": None,
                 "failing_since": None,
             }
+            if update.parsed:
+                sets["last_warning"] = update.warning
         else:
             sets["last_error"] = update.error
         for name in ("etag", "last_modified", "current_url", "title"):
@@ -543,13 +568,70 @@ class Store:
         """Stored articles first seen at or after ``since`` (all if None), oldest first."""
         sql = (
             f"SELECT a.*, f.url AS feed_url, {FEED_NAME} FROM articles a "
-            "JOIN feeds f ON f.id = a.feed_id WHERE a.seen_at >= ? ORDER BY a.seen_at, a.id"
+            "JOIN feeds f ON f.id = a.feed_id WHERE a.seen_at >= ? AND a.pruned_at IS NULL "
+            "ORDER BY a.seen_at, a.id"
         )
         params: list[Any] = [iso(since) or ""]
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
         return [_stored_article(r) for r in self.db.query(sql, params)]
+
+    def touch_entries(self, feed_url: str, entry_keys: Sequence[str], now: datetime) -> None:
+        """Record that these entries are still in the feed's document (see :meth:`prune`)."""
+        with self.write():
+            row = self._one("SELECT id FROM feeds WHERE url = ?", [feed_url])
+            if row is None:
+                return
+            for start in range(0, len(entry_keys), 500):
+                chunk = list(entry_keys[start : start + 500])
+                marks = ", ".join("?" for _ in chunk)
+                self.db.execute(
+                    f"UPDATE entries SET last_seen_at = ? WHERE feed_id = ? "
+                    f"AND entry_key IN ({marks})",
+                    [iso(now), row["id"], *chunk],
+                )
+
+    def prune(self, before: datetime, now: datetime) -> PruneReport:
+        """Bound the database: forget what is older than ``before`` except what dedup needs.
+
+        - Alerts created before it, with their deliveries, once none is still pending.
+        - Articles first seen before it and no longer behind any alert become tombstones:
+          their text is dropped, their identity (entry keys, normalized link) is kept, so an
+          item that is still in a feed is still known and never alerts again.
+        - A tombstone is deleted only when no feed has shown it since ``before``.
+        """
+        cutoff = iso(before)
+        with self.write():
+            old_alerts = (
+                "SELECT id FROM alerts WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM"
+                " deliveries d WHERE d.alert_id = alerts.id AND d.state = 'pending')"
+            )
+            self.db.execute(f"DELETE FROM deliveries WHERE alert_id IN ({old_alerts})", [cutoff])
+            alerts = self.db.execute(f"DELETE FROM alerts WHERE id IN ({old_alerts})", [cutoff])
+            unalerted = "NOT EXISTS (SELECT 1 FROM alerts al WHERE al.article_id = articles.id)"
+            tombstoned = self.db.execute(
+                "UPDATE articles SET title = '', summary = '', content = '', author = '',"
+                " link = NULL, pruned_at = ?"
+                f" WHERE pruned_at IS NULL AND seen_at < ? AND {unalerted}",
+                [iso(now), cutoff],
+            )
+            unseen = (
+                "SELECT id FROM articles WHERE pruned_at IS NOT NULL AND NOT EXISTS (SELECT 1"
+                " FROM entries e WHERE e.article_id = articles.id"
+                f" AND COALESCE(e.last_seen_at, e.seen_at) >= ?) AND {unalerted}"
+            )
+            forgotten = [r["id"] for r in self.db.query(unseen, [cutoff])]
+            for start in range(0, len(forgotten), 500):
+                chunk = forgotten[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                self.db.execute(f"DELETE FROM entries WHERE article_id IN ({marks})", chunk)
+                self.db.execute(f"DELETE FROM articles WHERE id IN ({marks})", chunk)
+            self.db.execute(
+                "DELETE FROM stories WHERE NOT EXISTS"
+                " (SELECT 1 FROM articles a WHERE a.story_id = stories.id)"
+            )
+        return PruneReport(int(alerts.rowcount), int(tombstoned.rowcount), len(forgotten))
 
     # -- outbox ------------------------------------------------------------------------
 
@@ -716,6 +798,7 @@ def _feed_state(row: Mapping[str, Any]) -> FeedState:
         failing_since=from_iso(row["failing_since"]),
         items_seen=int(row["items_seen"]),
         gone=bool(row["gone"]),
+        warning=row.get("last_warning"),
     )
 
 

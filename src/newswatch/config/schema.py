@@ -27,6 +27,8 @@ _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604
 # Caps keep absurd values from overflowing timedelta/int conversions (an OverflowError
 # would escape pydantic instead of becoming a located configuration problem).
 _MAX_SECONDS = 100 * 365 * 86400
+DEFAULT_RETENTION = timedelta(days=90)
+MIN_RETENTION = timedelta(days=3)
 _MAX_SIZE = 10**12
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {
@@ -261,8 +263,18 @@ class Settings(_Strict):
     watches: tuple[WatchSettings, ...] = ()
     health: HealthSettings = HealthSettings()
     stories: Annotated[StorySettings, BeforeValidator(_stories_switch)] = StorySettings()
+    retention: Duration = DEFAULT_RETENTION
     destinations: tuple[Destination, ...] = ()
     source: Path = Field(default=Path("watchlist.yaml"), exclude=True)
+
+    @field_validator("retention")
+    @classmethod
+    def _retention_covers_dedup(cls, value: timedelta) -> timedelta:
+        if value < MIN_RETENTION:
+            raise ValueError(
+                "must be at least 3d: stories are recognised as near-duplicates for 72 hours"
+            )
+        return value
 
     def destination(self, name: str) -> Destination:
         """The destination called ``name``."""

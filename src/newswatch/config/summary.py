@@ -43,7 +43,7 @@ def describe(settings: Settings) -> str:
     """A few lines per section: database, poll defaults, feeds, watches, destinations."""
     lines = [
         f"configuration: {settings.source}",
-        f"database: {settings.database}",
+        f"database: {settings.database} (article text kept {format_duration(settings.retention)})",
         _poll(settings.poll),
     ]
     if settings.terms:

@@ -1,0 +1,196 @@
+"""Parsing off the event loop, in worker processes, with a CPU budget per document.
+
+feedparser is pure Python and CPU-bound (NOTES.md): on the event loop one large or
+pathological document would stall every other feed and the scheduler. So documents are
+parsed in a process pool, and each parse is bounded twice:
+
+- in the worker, by a CPU-time timer (``ITIMER_PROF``): past ``budget`` seconds of CPU the
+  parse is interrupted and fails with a clear error; the worker lives on;
+- in the parent, by a wall-clock backstop (twice the budget plus a margin) for the rare
+  case where the worker cannot be interrupted (stuck inside C code): the pool is replaced,
+  which kills the stuck worker, and the other documents that were in that pool are parsed
+  again once in the new one.
+
+At most one document per worker is handed to the pool at a time, so time spent waiting
+for a free worker is never charged to a document.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+from types import FrameType
+from typing import TypeVar
+
+from newswatch import cluster
+from newswatch.errors import ParseError
+from newswatch.models import Article, ParsedFeed, StorySignature
+from newswatch.parse import parse_feed
+
+__all__ = ["PARSE_BUDGET", "ParserPool", "parse_within_budget", "signatures"]
+
+T = TypeVar("T")
+
+PARSE_BUDGET = 10.0  # seconds of CPU one feed document may take to parse
+DEFAULT_WORKERS = 2
+BACKSTOP_MARGIN = 5.0  # seconds on top of twice the budget before a worker is killed
+
+
+class _OverBudget(BaseException):
+    """Raised by the CPU timer inside a worker. A BaseException, so that no
+    ``except Exception`` in a parser swallows it and carries on."""
+
+
+_armed = False
+
+
+def _on_cpu_timer(_signum: int, _frame: FrameType | None) -> None:
+    if _armed:
+        raise _OverBudget
+
+
+def _init_worker() -> None:
+    """Runs once in each worker process."""
+    signal.signal(signal.SIGPROF, _on_cpu_timer)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+
+
+def _within_budget(job: Callable[[], T], budget: float, feed_url: str) -> T:
+    """``job()`` interrupted after ``budget`` seconds of this process's CPU time.
+
+    Only for a worker's main thread (where ``_init_worker`` installed the handler)."""
+    global _armed  # one timer per worker process
+    try:
+        _armed = True
+        signal.setitimer(signal.ITIMER_PROF, budget)
+        try:
+            return job()
+        finally:
+            _armed = False
+            signal.setitimer(signal.ITIMER_PROF, 0)
+    except _OverBudget:
+        raise ParseError(
+            f"parsing took more than {budget:g} s of CPU: the document is too large or "
+            "pathological",
+            url=feed_url,
+        ) from None
+
+
+def parse_within_budget(
+    body: bytes, *, feed_url: str, content_type: str, budget: float
+) -> ParsedFeed:
+    """``parse_feed`` within a CPU budget (in a worker)."""
+    job = partial(parse_feed, body, feed_url=feed_url, content_type=content_type)
+    return _within_budget(job, budget, feed_url)
+
+
+def signatures(
+    articles: Sequence[Article], *, feed_url: str, budget: float
+) -> dict[str, StorySignature]:
+    """Each article's story signature by entry key, within a CPU budget (in a worker)."""
+    job = partial(lambda items: {a.entry_key: cluster.signature(a) for a in items}, articles)
+    return _within_budget(job, budget, feed_url)
+
+
+class ParserPool:
+    """Parses feed bodies in worker processes within a CPU budget per document."""
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        budget: float = PARSE_BUDGET,
+        *,
+        margin: float = BACKSTOP_MARGIN,
+        job: Callable[..., ParsedFeed] = parse_within_budget,
+    ) -> None:
+        self._workers = workers or DEFAULT_WORKERS
+        self._budget = budget
+        self._margin = margin
+        self._job = job  # tests substitute a module-level function with the same signature
+        self._pool: ProcessPoolExecutor | None = None
+        self._free: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        self.replaced = 0  # how many times a stuck pool was killed (for tests and logs)
+
+    @property
+    def budget(self) -> float:
+        """CPU seconds one document may take."""
+        return self._budget
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(
+                max_workers=self._workers, mp_context=context, initializer=_init_worker
+            )
+        return self._pool
+
+    async def parse(self, body: bytes, *, feed_url: str, content_type: str) -> ParsedFeed:
+        """Parse in a worker; raises ParseError on bad documents or an exceeded budget."""
+        job = partial(
+            self._job, body, feed_url=feed_url, content_type=content_type, budget=self._budget
+        )
+        return await self._run(job, feed_url)
+
+    async def sign(
+        self, articles: Sequence[Article], *, feed_url: str
+    ) -> dict[str, StorySignature]:
+        """The story signatures of ``articles`` by entry key, computed in a worker."""
+        job = partial(signatures, tuple(articles), feed_url=feed_url, budget=self._budget)
+        return await self._run(job, feed_url)
+
+    async def _run(self, job: Callable[[], T], feed_url: str) -> T:
+        loop = asyncio.get_running_loop()
+        if self._free is None or self._free[0] is not loop:
+            self._free = (loop, asyncio.Semaphore(self._workers))
+        async with self._free[1]:
+            try:
+                return await self._attempt(job, feed_url)
+            except BrokenProcessPool:
+                # A pool killed because of another document (or a worker that died):
+                # this document gets one more try in a fresh pool.
+                try:
+                    return await self._attempt(job, feed_url)
+                except BrokenProcessPool as exc:
+                    raise ParseError("the parser process died", url=feed_url) from exc
+
+    async def _attempt(self, job: Callable[[], T], feed_url: str) -> T:
+        loop = asyncio.get_running_loop()
+        pool = self._executor()
+        try:
+            future = loop.run_in_executor(pool, job)
+        except BrokenProcessPool:
+            self._replace(pool)
+            raise
+        backstop = 2 * self._budget + self._margin
+        try:
+            return await asyncio.wait_for(future, backstop)
+        except TimeoutError as exc:
+            self._replace(pool)
+            raise ParseError(
+                f"parsing did not finish within {backstop:g} s: the parser was stopped",
+                url=feed_url,
+            ) from exc
+        except BrokenProcessPool:
+            self._replace(pool)
+            raise
+
+    def _replace(self, pool: ProcessPoolExecutor) -> None:
+        """Kill ``pool``'s workers (if it is still the current pool) and forget it."""
+        if self._pool is not pool:
+            return
+        self._pool = None
+        self.replaced += 1
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the workers."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

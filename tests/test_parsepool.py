@@ -1,0 +1,92 @@
+"""Tests for newswatch.parsepool: parsing in worker processes within a CPU budget."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from newswatch.errors import ParseError
+from newswatch.parsepool import ParserPool
+from support.parsejobs import scripted_job
+
+URL = "https://feeds.example.org/rss"
+RSS = b"<rss version='2.0'><channel><title>ok</title></channel></rss>"
+# feedparser's author-email regex is quadratic: this costs far more than a second of CPU.
+QUADRATIC = (
+    b"<rss version='2.0'><channel><title>t</title><item><guid>1</guid><author>"
+    + b"a" * 60_000
+    + b"</author></item></channel></rss>"
+)
+
+
+def test_parses_in_a_worker() -> None:
+    """A normal document parses to its feed."""
+
+    async def main() -> str:
+        pool = ParserPool(workers=1)
+        try:
+            return (await pool.parse(RSS, feed_url=URL, content_type="")).title
+        finally:
+            pool.close()
+
+    assert asyncio.run(main()) == "ok"
+
+
+def test_cpu_budget_fails_the_document_and_keeps_the_worker() -> None:
+    """A document that needs more CPU than the budget fails with a clear error; the worker
+    is interrupted, not killed, and parses the next document."""
+
+    async def main() -> tuple[str, str, int]:
+        pool = ParserPool(workers=1, budget=0.3)
+        try:
+            with pytest.raises(ParseError) as caught:
+                await pool.parse(QUADRATIC, feed_url=URL, content_type="")
+            after = await pool.parse(RSS, feed_url=URL, content_type="")
+            return str(caught.value), after.title, pool.replaced
+        finally:
+            pool.close()
+
+    error, title, replaced = asyncio.run(main())
+    assert error.startswith("parsing took more than 0.3 s of CPU")
+    assert (title, replaced) == ("ok", 0)
+
+
+def test_stuck_worker_is_killed_and_other_documents_are_retried(tmp_path: Path) -> None:
+    """A parse that cannot be interrupted is stopped by the backstop; a document that was
+    in the killed pool at the time is parsed again and succeeds."""
+    innocent = f"once:{tmp_path / 'marker'}".encode()
+
+    async def main() -> tuple[BaseException | str, ...]:
+        pool = ParserPool(workers=2, budget=0.2, margin=1.0, job=scripted_job)
+        try:
+            stuck = asyncio.create_task(pool.parse(b"stuck", feed_url=URL, content_type=""))
+            await asyncio.sleep(0.7)  # the stuck one's backstop fires at 1.4 s, this one's at 2.1 s
+            other = asyncio.create_task(pool.parse(innocent, feed_url=URL, content_type=""))
+            results = await asyncio.gather(stuck, other, return_exceptions=True)
+            return (*(r if isinstance(r, BaseException) else r.title for r in results),)
+        finally:
+            pool.close()
+
+    stuck, other = asyncio.run(main())
+    assert isinstance(stuck, ParseError)
+    assert str(stuck) == "parsing did not finish within 1.4 s: the parser was stopped"
+    assert other == innocent.decode()
+
+
+def test_waiting_for_a_worker_is_not_charged() -> None:
+    """More documents than workers: the queued ones are not failed by the backstop."""
+
+    async def main() -> list[str]:
+        pool = ParserPool(workers=1, budget=0.1, margin=0.2, job=scripted_job)
+        try:
+            docs = [f"nap{i}".encode() for i in range(10)]
+            parsed = await asyncio.gather(
+                *(pool.parse(d, feed_url=URL, content_type="") for d in docs)
+            )
+            return [p.title for p in parsed]
+        finally:
+            pool.close()
+
+    assert asyncio.run(main()) == [f"nap{i}" for i in range(10)]
