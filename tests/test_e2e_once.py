@@ -202,7 +202,7 @@ def test_status_shows_each_feed(world: World) -> None:
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:2] == ["FEED", "LAST"]
+    assert lines[0].split()[:3] == ["FEED", "STATE", "LAST"]
     wire = next(line for line in lines if line.startswith("Wire RSS"))
     assert " 200 " in wire
     as_json = newswatch(

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn, TypeVar
@@ -22,7 +22,7 @@ import click
 from newswatch import __version__
 from newswatch.config import Settings, describe, load_config
 from newswatch.errors import ConfigError, NewswatchError
-from newswatch.models import DeliveryState, FeedState
+from newswatch.models import DeliveryState
 from newswatch.store import Store
 
 log = logging.getLogger("newswatch")
@@ -170,70 +170,27 @@ def check(ctx: click.Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per feed.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """One line per feed: last fetch, last success, HTTP status, errors, items, next poll."""
+    """One line per feed: state, last fetch and success, HTTP status, errors, items, next poll."""
+    from newswatch.status import feed_statuses, table, to_json
+
     settings = settings_from(ctx)
     store = open_store(settings)
     try:
         states = {s.url: s for s in store.feed_states()}
     finally:
         store.close()
-    rows = [
-        (
-            feed.name or states.get(feed.url, FeedState(feed.url, feed.url)).title or feed.url,
-            states.get(feed.url, FeedState(feed.url, feed.url)),
-        )
-        for feed in settings.feeds
-    ]
+    now = utcnow()
+    rows = feed_statuses(settings, states, now)
     if as_json:
-        for name, state in rows:
-            click.echo(json.dumps(_state_json(name, state), ensure_ascii=False))
+        for row in rows:
+            click.echo(json.dumps(to_json(row), ensure_ascii=False))
         return
-    for line in _status_table(rows):
+    for line in table(rows, now):
         click.echo(line)
 
 
 def _when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
-
-
-def _state_json(name: str, state: FeedState) -> dict[str, Any]:
-    return {
-        "feed": name,
-        "url": state.url,
-        "current_url": state.current_url,
-        "last_fetch": _when(state.last_fetch_at),
-        "last_success": _when(state.last_success_at),
-        "last_status": state.last_status,
-        "error_streak": state.error_streak,
-        "last_error": state.last_error,
-        "items_seen": state.items_seen,
-        "next_poll": _when(state.backoff_until or state.next_poll_at),
-        "gone": state.gone,
-    }
-
-
-def _status_table(rows: Sequence[tuple[str, FeedState]]) -> list[str]:
-    header = ("FEED", "LAST FETCH", "LAST SUCCESS", "HTTP", "ERRORS", "ITEMS", "NEXT POLL")
-    table = [header]
-    errors = []
-    for name, s in rows:
-        nxt = "gone (410)" if s.gone else _when(s.backoff_until or s.next_poll_at)
-        table.append(
-            (
-                name[:40],
-                _when(s.last_fetch_at),
-                _when(s.last_success_at),
-                str(s.last_status or "-"),
-                str(s.error_streak),
-                str(s.items_seen),
-                nxt,
-            )
-        )
-        if s.last_error and s.error_streak:
-            errors.append(f"  {name[:40]}: {s.last_error}")
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in table]
-    return lines + (["", "errors:", *errors] if errors else [])
 
 
 @main.group(invoke_without_command=True)

@@ -250,9 +250,8 @@ async def _record_articles(
 ) -> PollReport:
     candidates = await rt.store.call(Store.unseen, feed.url, parsed.articles)
     now = rt.clock()
-    if len(candidates) < len(parsed.articles):  # known entries are still in the feed
-        keys = [a.entry_key for a in parsed.articles]
-        await rt.store.call(Store.touch_entries, feed.url, keys, now)
+    keys = [a.entry_key for a in parsed.articles]
+    await rt.store.call(Store.mark_document, feed.url, keys, now)
     matches = _matches(rt, feed, alertable(candidates, state, rt.settings, now))
     update = FeedUpdate(
         success=True,

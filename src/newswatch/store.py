@@ -148,6 +148,7 @@ def m003_warnings_last_seen_tombstones(db: sqlite_utils.Database) -> None:
     db.executescript(
         """
         ALTER TABLE feeds ADD COLUMN last_warning TEXT;
+        ALTER TABLE feeds ADD COLUMN last_document_at TEXT;  -- last 200 that was parsed
         ALTER TABLE entries ADD COLUMN last_seen_at TEXT;  -- NULL: never seen after seen_at
         ALTER TABLE articles ADD COLUMN pruned_at TEXT;    -- set: a tombstone (identity only)
         """
@@ -577,19 +578,21 @@ class Store:
             params.append(limit)
         return [_stored_article(r) for r in self.db.query(sql, params)]
 
-    def touch_entries(self, feed_url: str, entry_keys: Sequence[str], now: datetime) -> None:
-        """Record that these entries are still in the feed's document (see :meth:`prune`)."""
+    def mark_document(self, feed_url: str, entry_keys: Sequence[str], now: datetime) -> None:
+        """Record that the feed's document, parsed at ``now``, holds these entries (so that
+        :meth:`prune` knows which tombstones are still in a feed)."""
         with self.write():
-            row = self._one("SELECT id FROM feeds WHERE url = ?", [feed_url])
-            if row is None:
-                return
+            feed_id = self._feed_id(feed_url)
+            self.db.execute(
+                "UPDATE feeds SET last_document_at = ? WHERE id = ?", [iso(now), feed_id]
+            )
             for start in range(0, len(entry_keys), 500):
                 chunk = list(entry_keys[start : start + 500])
                 marks = ", ".join("?" for _ in chunk)
                 self.db.execute(
                     f"UPDATE entries SET last_seen_at = ? WHERE feed_id = ? "
                     f"AND entry_key IN ({marks})",
-                    [iso(now), row["id"], *chunk],
+                    [iso(now), feed_id, *chunk],
                 )
 
     def prune(self, before: datetime, now: datetime) -> PruneReport:
@@ -599,7 +602,9 @@ class Store:
         - Articles first seen before it and no longer behind any alert become tombstones:
           their text is dropped, their identity (entry keys, normalized link) is kept, so an
           item that is still in a feed is still known and never alerts again.
-        - A tombstone is deleted only when no feed has shown it since ``before``.
+        - A tombstone is deleted only when no feed has shown it since ``before`` and it is
+          missing from the latest document of every feed that had it (a feed that answers
+          304 for months still holds its entries).
         """
         cutoff = iso(before)
         with self.write():
@@ -616,10 +621,13 @@ class Store:
                 f" WHERE pruned_at IS NULL AND seen_at < ? AND {unalerted}",
                 [iso(now), cutoff],
             )
+            seen = "COALESCE(e.last_seen_at, e.seen_at)"
             unseen = (
                 "SELECT id FROM articles WHERE pruned_at IS NOT NULL AND NOT EXISTS (SELECT 1"
-                " FROM entries e WHERE e.article_id = articles.id"
-                f" AND COALESCE(e.last_seen_at, e.seen_at) >= ?) AND {unalerted}"
+                " FROM entries e JOIN feeds f ON f.id = e.feed_id"
+                f" WHERE e.article_id = articles.id AND ({seen} >= ?"
+                f" OR f.last_document_at IS NULL OR {seen} >= f.last_document_at))"
+                f" AND {unalerted}"
             )
             forgotten = [r["id"] for r in self.db.query(unseen, [cutoff])]
             for start in range(0, len(forgotten), 500):

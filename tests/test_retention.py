@@ -1,0 +1,117 @@
+"""Retention: old article text is pruned, identities (tombstones) are kept while needed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from newswatch.models import Article, Hit, Match
+from newswatch.store import FeedUpdate, PendingAlert, PruneReport, Store
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+KEEP = timedelta(days=30)
+FEED = "https://a.example/rss"
+OTHER = "https://b.example/rss"
+OK = FeedUpdate(success=True, status=200)
+
+
+def article(key: str, feed: str = FEED) -> Article:
+    link = f"https://news.example/{key}"
+    return Article(feed_url=feed, entry_key=key, link=link, link_key=link, title=f"title {key}")
+
+
+def alert_for(key: str) -> dict[str, list[PendingAlert]]:
+    hit = Hit(term="t", field="title", start=0, end=1, text="t")
+    return {key: [PendingAlert(Match("w", (hit,), "t"), ("hook",))]}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "nw.db")
+    yield s
+    s.close()
+
+
+def count(store: Store, table: str) -> int:
+    return int(store.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+def poll(store: Store, keys: list[str], when: datetime) -> None:
+    """What the pipeline does with a parsed document holding these entries."""
+    store.mark_document(FEED, keys, when)
+    store.record_poll(FEED, OK, store.unseen(FEED, [article(k) for k in keys]), {}, when)
+
+
+def test_old_article_becomes_a_tombstone_and_stays_known(store: Store) -> None:
+    """Pruned text is gone, but the entry and its link are still known: never new again."""
+    poll(store, ["1"], T0)
+    now = T0 + KEEP + timedelta(days=1)
+    report = store.prune(now - KEEP, now)
+    assert report.tombstoned == 1
+    row = store.db.execute("SELECT title, link, link_key FROM articles").fetchone()
+    assert row == ("", None, "https://news.example/1")
+    assert store.unseen(FEED, [article("1")]) == []
+    assert store.unseen(OTHER, [article("1", OTHER)]) == []  # same link in another feed
+    assert store.articles_since(None) == []
+
+
+def test_recent_article_is_kept_whole(store: Store) -> None:
+    """Articles younger than the retention period are untouched."""
+    store.record_poll(FEED, OK, [article("1")], {}, T0)
+    assert store.prune(T0 - KEEP, T0 + timedelta(days=1)).tombstoned == 0
+    assert [a.article.title for a in store.articles_since(None)] == ["title 1"]
+
+
+def test_tombstone_still_in_the_feed_is_kept(store: Store) -> None:
+    """A tombstone whose entry the feed still shows is never forgotten."""
+    poll(store, ["1"], T0)
+    later = T0 + 3 * KEEP
+    poll(store, ["1", "2"], later)
+    assert store.prune(later - KEEP, later) == PruneReport(tombstoned=1)
+    assert store.unseen(FEED, [article("1")]) == []
+
+
+def test_tombstone_of_an_unchanged_feed_is_kept(store: Store) -> None:
+    """A feed that answered only 304 since still holds its entries: nothing is forgotten."""
+    poll(store, ["1"], T0)
+    later = T0 + 3 * KEEP
+    store.record_failure(FEED, FeedUpdate(True, 304), later)
+    assert store.prune(later - KEEP, later) == PruneReport(tombstoned=1)
+
+
+def test_tombstone_gone_from_every_feed_is_forgotten(store: Store) -> None:
+    """A tombstone missing from its feed for the retention period is deleted, with its
+    story."""
+    poll(store, ["1"], T0)
+    poll(store, ["2"], T0 + timedelta(days=1))
+    now = T0 + 2 * KEEP
+    poll(store, ["2"], now)
+    assert store.prune(now - KEEP, now) == PruneReport(tombstoned=2, forgotten=1)
+    counts = (count(store, "articles"), count(store, "entries"), count(store, "stories"))
+    assert counts == (1, 1, 1)
+    assert store.unseen(FEED, [article("2")]) == []
+
+
+def test_old_sent_alerts_are_deleted_but_pending_ones_kept(store: Store) -> None:
+    """Finished alerts older than the period go; an alert still owed stays, whole."""
+    store.record_poll(FEED, OK, [article("1")], alert_for("1"), T0)
+    store.record_poll(FEED, OK, [article("2")], alert_for("2"), T0)
+    sent = next(d for d in store.due_deliveries(T0) if d.alert.article.entry_key == "1")
+    store.mark_sent(sent.id, T0)
+    now = T0 + 2 * KEEP
+    report = store.prune(now - KEEP, now)
+    assert (report.alerts, report.tombstoned) == (1, 1)
+    (left,) = store.due_deliveries(now)
+    assert left.alert.article.title == "title 2"
+
+
+def test_warning_is_kept_until_the_next_parsed_document(store: Store) -> None:
+    """A parse warning survives a 304 and is cleared by a clean document."""
+    store.record_poll(FEED, FeedUpdate(True, 200, parsed=True, warning="bad charset"), [], {}, T0)
+    store.record_failure(FEED, FeedUpdate(True, 304), T0)
+    assert store.feed_state(FEED).warning == "bad charset"
+    store.record_poll(FEED, FeedUpdate(True, 200, parsed=True), [], {}, T0)
+    assert store.feed_state(FEED).warning is None
