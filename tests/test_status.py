@@ -76,9 +76,10 @@ def rows() -> list[str]:
 def test_table_has_one_line_per_feed_with_state_and_times() -> None:
     """Each feed gets a line: name, state, relative times, HTTP status, streak, items, next."""
     lines = rows()
-    assert lines[0].split() == [
-        "FEED", "STATE", "LAST", "FETCH", "LAST", "SUCCESS", "HTTP", "ERRORS", "ITEMS", "NEXT", "POLL"
-    ]  # fmt: skip
+    assert lines[0].startswith("FEED")
+    assert " ".join(lines[0].split()) == (
+        "FEED STATE LAST FETCH LAST SUCCESS HTTP ERRORS ITEMS NEXT POLL"
+    )
     wire = lines[1].split()
     assert wire[:2] == ["Wire", "warning"]
     assert "1h ago" in lines[1] and "in 1h" in lines[1] and wire[-3:-2] == ["12"]
