@@ -327,7 +327,6 @@ def test_redirect_without_location_fails(httpx_mock: HTTPXMock) -> None:
 @pytest.mark.parametrize(
     "target",
     [
-        "http://169.254.169.254/latest/meta-data/",
         "http://127.0.0.1:8080/admin",
         "http://10.1.2.3/",
         "http://[::1]/x",
@@ -336,7 +335,7 @@ def test_redirect_without_location_fails(httpx_mock: HTTPXMock) -> None:
     ],
 )
 def test_redirect_from_public_to_private_refused(httpx_mock: HTTPXMock, target: str) -> None:
-    """A public feed cannot redirect to a loopback, private or link-local address."""
+    """A public feed cannot redirect to a loopback or private address."""
     redirect(httpx_mock, FEED, target, 302)
     result = get()
     assert result.status is FetchStatus.FAILED
@@ -349,6 +348,24 @@ def test_redirect_within_private_addresses_allowed(httpx_mock: HTTPXMock) -> Non
     redirect(httpx_mock, "http://10.0.0.5/feed", "http://127.0.0.1:8081/feed", 302)
     httpx_mock.add_response(url="http://127.0.0.1:8081/feed", content=RSS)
     assert get("http://10.0.0.5/feed").status is FetchStatus.OK
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fe80::1]/",
+        "http://[::ffff:169.254.1.1]/",
+    ],
+)
+def test_redirect_to_link_local_refused_even_from_a_private_address(
+    httpx_mock: HTTPXMock, target: str
+) -> None:
+    """Link-local targets (cloud metadata) are refused whatever the feed's own address."""
+    redirect(httpx_mock, "http://127.0.0.1:8081/feed", target, 302)
+    result = get("http://127.0.0.1:8081/feed")
+    assert result.error == "redirect to a link-local address refused"
+    assert len(httpx_mock.get_requests()) == 1
 
 
 def test_private_to_public_to_private_refused(httpx_mock: HTTPXMock) -> None:

@@ -203,17 +203,30 @@ def _ip_is_global(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-async def _is_public_host(url: httpx.URL) -> bool:
-    """Whether every address of ``url``'s host is global; IP literals need no DNS."""
+def _ip_is_link_local(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for link-local addresses (169.254.0.0/16, fe80::/10): cloud metadata services
+    live there, and no feed has a reason to redirect to one."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_link_local
+
+
+async def _addresses(url: httpx.URL) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Every address ``url``'s host stands for; IP literals need no DNS."""
     try:
-        return _ip_is_global(ipaddress.ip_address(url.host))
+        return {ipaddress.ip_address(url.host)}
     except ValueError:
         pass
     host = url.raw_host.decode("ascii")
     port = url.port or (443 if url.scheme == "https" else 80)
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    addresses = {str(info[4][0]).partition("%")[0] for info in infos}
-    return bool(addresses) and all(_ip_is_global(ipaddress.ip_address(a)) for a in addresses)
+    return {ipaddress.ip_address(str(info[4][0]).partition("%")[0]) for info in infos}
+
+
+async def _is_public_host(url: httpx.URL) -> bool:
+    """Whether every address of ``url``'s host is global."""
+    addresses = await _addresses(url)
+    return bool(addresses) and all(_ip_is_global(a) for a in addresses)
 
 
 class _Inflater:
@@ -463,7 +476,8 @@ class Fetcher:
     async def _check_target(
         self, origin: httpx.URL, target: httpx.URL, public_seen: bool | None
     ) -> bool:
-        """Refuse non-HTTP targets and a move from a public address to a non-public one.
+        """Refuse non-HTTP targets, any link-local target, and a move from a public
+        address to a non-public one.
 
         Returns whether a public address has been seen so far in the chain.
         """
@@ -475,9 +489,12 @@ class Fetcher:
             except OSError:  # cannot tell: assume public, the safer side
                 public_seen = True
         try:
-            target_public = await _is_public_host(target)
+            addresses = await _addresses(target)
         except OSError as exc:
             raise _Refused("redirect target host does not resolve") from exc
+        if any(_ip_is_link_local(a) for a in addresses):
+            raise _Refused("redirect to a link-local address refused")
+        target_public = bool(addresses) and all(_ip_is_global(a) for a in addresses)
         if public_seen and not target_public:
             raise _Refused("redirect to a non-public address refused")
         return public_seen or target_public

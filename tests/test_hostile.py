@@ -1,0 +1,131 @@
+"""Hostile feeds and failing servers, end to end: one `newswatch run --once` over every
+hostile mode beside a normal feed. Every bad feed is recorded with the right error, the
+normal feed still alerts, the run ends within its deadline, memory stays bounded, and no
+more than two requests at once reach the one host."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.cli import newswatch, newswatch_env
+from support.hostile import NORMAL_TITLE, HostileServer, hostile_routes, normal_routes
+from support.memory import TreeMemorySampler
+from support.receivers import WebhookReceiver
+
+pytestmark = pytest.mark.slow
+
+TIMEOUT = 2  # poll.timeout, seconds
+
+# path -> (state, error) as `status --json` must report them; "ok" feeds have no error.
+EXPECTED: dict[str, tuple[str, str | None]] = {
+    "/drip": ("failing", "timed out: no complete response within 2 s"),
+    "/slow-start": ("failing", "timed out: no complete response within 2 s"),
+    "/endless": ("failing", "body larger than 10000000 bytes"),
+    "/gzip-bomb": ("failing", "body larger than 10000000 bytes"),
+    "/redirect-loop": ("failing", "redirect loop"),
+    "/chain/0": ("failing", "more than 5 redirects"),
+    "/metadata": ("failing", "redirect to a link-local address refused"),
+    "/429": ("failing", "HTTP 429"),
+    "/503": ("failing", "HTTP 503"),
+    "/500": ("failing", "HTTP 500"),
+    "/410": ("gone", "HTTP 410 (gone)"),
+    "/html": ("failing", "not a feed: the document is an HTML page"),
+    "/empty": ("failing", "empty body"),
+    "/garbage": ("failing", "not a feed: the document is not well-formed RSS, Atom or JSON Feed"),
+    "/header-flood": ("failing", "response headers larger than 64 KB"),
+    "/wrong-charset": ("warning", None),
+    "/billion-laughs": ("ok", None),
+    "/xxe": ("ok", None),
+    "/many-items": ("ok", None),
+    "/huge-title": ("ok", None),
+}
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[tuple[Path, HostileServer, WebhookReceiver, int]]:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET-XXE-4711")
+    with (
+        HostileServer(hostile_routes(str(secret))) as bad,
+        HostileServer(normal_routes()) as good,
+        WebhookReceiver() as hook,
+    ):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            closed_port = probe.getsockname()[1]
+        feeds = [f"  - {{url: '{bad.url(path)}', name: '{path}'}}" for path in EXPECTED]
+        feeds.append(f"  - {{url: 'http://127.0.0.1:{closed_port}/feed', name: refused}}")
+        feeds.append(f"  - {{url: '{good.url('/normal').replace('http:', 'https:')}', name: tls}}")
+        feeds.append(f"  - {{url: '{good.url('/normal')}', name: normal}}")
+        config = tmp_path / "watchlist.yaml"
+        config.write_text(
+            textwrap.dedent("""\
+            database: state.db
+            poll: {interval: 1m, timeout: %ds, first_run: all}
+            feeds:
+            %s
+            watches:
+              - name: belarus
+                keywords: [Lukashenko]
+            destinations:
+              - name: hook
+                type: webhook
+                url: %s
+            """)
+            % (TIMEOUT, "\n".join(feeds).replace("\n", "\n" + " " * 0), hook.url)
+        )
+        yield config, bad, hook, closed_port
+
+
+def test_hostile_run_once(world: tuple[Path, HostileServer, WebhookReceiver, int]) -> None:
+    """Every hostile feed is recorded with its error; the normal feed alerts once; the run
+    ends in time with bounded memory; at most two requests at once reach the host."""
+    config, bad, hook, _ = world
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newswatch", "--config", str(config), "run", "--once"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=newswatch_env(),
+    )
+    sampler = TreeMemorySampler(proc.pid)
+    stdout, stderr = proc.communicate(timeout=120)
+    peak = sampler.finish()
+    elapsed = time.monotonic() - started
+    print(
+        f"hostile run --once: {elapsed:.1f} s, peak RSS of the process tree {peak / 2**20:.0f} MiB"
+    )
+    assert proc.returncode == 0, stderr
+    # the deadline: every slow feed is cut at poll.timeout; nothing else may take long
+    assert elapsed < 30
+    assert peak < 1024 * 2**20
+
+    assert [r.json()["article"]["title"] for r in hook.requests] == [NORMAL_TITLE]
+    assert bad.peak_concurrency <= 2
+
+    status = newswatch(config, "status", "--json")
+    assert status.returncode == 0, status.stderr
+    rows = {r["feed"]: r for r in map(json.loads, status.stdout.splitlines())}
+    for path, (state, error) in EXPECTED.items():
+        assert (rows[path]["state"], rows[path]["last_error"]) == (state, error), path
+    assert rows["refused"]["last_error"] == "connection refused"
+    assert rows["tls"]["last_error"].startswith("TLS handshake failed: ")
+    assert rows["normal"]["state"] == "ok"
+    assert rows["/many-items"]["items_seen"] == 1000
+    assert rows["/wrong-charset"]["warning"].startswith("the document is not valid utf-8")
+
+    text = "\n".join((stdout, stderr, status.stdout, newswatch(config, "status").stdout))
+    assert "TOPSECRET" not in text
+    db = (config.parent / "state.db").read_bytes()
+    assert b"TOPSECRET" not in db
+    assert b"lollollollol" not in db
