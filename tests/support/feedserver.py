@@ -12,6 +12,7 @@ Usage::
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -38,6 +39,7 @@ class Seen:
 
     path: str
     headers: dict[str, str]  # lower-cased names
+    at: float = field(default_factory=time.monotonic)  # when it arrived (monotonic clock)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -154,6 +156,21 @@ class FeedServer:
         """How many requests ``path`` received."""
         with self._lock:
             return sum(1 for r in self.requests if r.path == path)
+
+    def times(self, path: str) -> list[float]:
+        """When each request for ``path`` arrived (monotonic clock), in order."""
+        with self._lock:
+            return [r.at for r in self.requests if r.path == path]
+
+    def wait_for(self, path: str, count: int, timeout: float = 15.0) -> list[float]:
+        """Block until ``path`` has received ``count`` requests; their arrival times."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            times = self.times(path)
+            if len(times) >= count:
+                return times
+            time.sleep(0.01)
+        raise AssertionError(f"{path}: {len(self.times(path))} requests, wanted {count}")
 
     def last(self, path: str) -> Seen:
         """The most recent request for ``path``."""
