@@ -40,6 +40,16 @@ GOLDEN = {
     "rss_duplicate_guids.xml": "https://dup.example.org/rss",
     "rss_odd_dates.xml": "https://dates.example.org/rss",
     "billion_laughs.xml": "https://laughs.example.org/rss",
+    "rss091.xml": "http://oldschool.example.net/rss.xml",
+    "rss092.xml": "https://dispatch.example.org/rss",
+    "atom03.xml": "https://atom03.example.com/atom.xml",
+    "atom10_odd.xml": "https://odd.example.com/feeds/main.atom",
+    "rss20_namespaces.xml": "https://soup.example.org/feed",
+    "utf16le_bom.xml": "https://utf16.example.by/rss",
+    "koi8r.xml": "https://koi8.example.ru/rss",
+    "shift_jis.xml": "https://sjis.example.jp/rss",
+    "gb18030.xml": "https://gb.example.cn/rss",
+    "iso8859_7.xml": "https://el.example.gr/rss",
 }
 
 
@@ -56,13 +66,16 @@ def render(feed: ParsedFeed) -> dict[str, Any]:
         fields["published"] = a.published.isoformat() if a.published else None
         return fields
 
-    return {
+    rendered = {
         "title": feed.title,
         "link": feed.link,
         "ttl": feed.ttl,
         "version": feed.version,
         "articles": [article(a) for a in feed.articles],
     }
+    if feed.warning:
+        rendered["warning"] = feed.warning
+    return rendered
 
 
 def golden_path(name: str) -> Path:
