@@ -358,6 +358,10 @@ def test_max_items_cut_before_parsing_keeps_the_same_entries() -> None:
         (b"<rss><item/><item/><item/><broken", b"<rss><item/><item/></rss>"),
         (b"<rss><item/><broken <item/><item/>", b"<rss><item/><broken <item/><item/>"),
         (b"<rss><item/><item/></rss>", b"<rss><item/><item/></rss>"),
+        (  # found by the fuzzer: pyexpat raises LookupError for an unknown encoding name
+            b'<?xml version="1.0" encoding="aSO-8859-1"?><rss><item/><item/><item/></rss>',
+            b'<?xml version="1.0" encoding="aSO-8859-1"?><rss><item/><item/><item/></rss>',
+        ),
     ],
 )
 def test_cap_entries(body: bytes, kept: bytes) -> None:

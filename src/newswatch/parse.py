@@ -318,7 +318,7 @@ def _find_cut(body: bytes, max_items: int) -> _Cut | None:
         if not all(name.isascii() for name in cut.open_elements):
             return None  # closing tags would need the document's own encoding
         return cut
-    except (xml.parsers.expat.ExpatError, ValueError, RecursionError):
+    except Exception:  # unreadable for expat (bad syntax, unknown encoding name...): no cut
         return None
     return None
 
