@@ -115,3 +115,47 @@ def test_warning_is_kept_until_the_next_parsed_document(store: Store) -> None:
     assert store.feed_state(FEED).warning == "bad charset"
     store.record_poll(FEED, FeedUpdate(True, 200, parsed=True), [], {}, T0)
     assert store.feed_state(FEED).warning is None
+
+
+def test_pruned_item_still_in_the_feed_never_alerts_again(tmp_path: Path) -> None:
+    """End to end: an alerted item, pruned after the retention period while its feed still
+    carries it, is not alerted again; a new item in the same feed is."""
+    import asyncio
+    import io
+
+    from newswatch.config import loads_config
+    from newswatch.pipeline import run_once
+    from support.feeds import Item, rss
+    from support.feedserver import FeedServer
+
+    story = Item(guid="s1", title="Lukashenko speaks", link="https://n.example/1", published=T0)
+    with FeedServer() as server:
+        config = f"""\
+database: {tmp_path / "state.db"}
+retention: 30d
+poll: {{first_run: all}}
+feeds: [{{url: "{server.url("/rss")}"}}]
+watches: [{{name: w, keywords: [Lukashenko]}}]
+destinations: [{{name: out, type: console}}]
+"""
+        settings = loads_config(config, tmp_path / "w.yaml", {})
+
+        def once(when: datetime) -> str:
+            out = io.StringIO()
+            asyncio.run(run_once(settings, clock=lambda: when, stdout=out))
+            return out.getvalue()
+
+        server.add("/rss", rss("Wire", [story]))
+        assert "Lukashenko speaks" in once(T0)
+        assert once(T0 + timedelta(days=100)) == ""  # unchanged feed; s1 is pruned after
+        later = Item(guid="s2", title="Lukashenko again", link="https://n.example/2")
+        server.add("/rss", rss("Wire", [later, story]))
+        printed = once(T0 + timedelta(days=101))
+    assert "Lukashenko again" in printed
+    assert "Lukashenko speaks" not in printed
+    store = Store(tmp_path / "state.db")
+    try:
+        rows = store.db.execute("SELECT entry_key, title, pruned_at IS NOT NULL FROM articles")
+        assert sorted(rows) == [("s1", "", 1), ("s2", "Lukashenko again", 0)]
+    finally:
+        store.close()

@@ -27,7 +27,14 @@ from apscheduler.triggers.date import DateTrigger
 
 from newswatch.config import FeedSettings, Settings, load_config
 from newswatch.errors import ConfigError
-from newswatch.pipeline import Runtime, deliver_due, open_runtime, poll_feed, reconfigure
+from newswatch.pipeline import (
+    Runtime,
+    deliver_due,
+    open_runtime,
+    poll_feed,
+    prune,
+    reconfigure,
+)
 from newswatch.sdnotify import SystemdNotifier
 from newswatch.store import Store
 
@@ -37,6 +44,7 @@ STOP_GRACE = 8.0  # seconds in-flight work may take to finish after SIGTERM
 CONFIG_CHECK_EVERY = 1.0
 DELIVERY_IDLE = 30.0  # the delivery worker looks at the outbox at least this often
 FIRST_POLL_SPREAD = 5.0  # seconds over which the first polls of all feeds are spread
+PRUNE_EVERY = 3600.0  # seconds between database prunes (retention)
 
 
 def utcnow() -> datetime:
@@ -101,6 +109,7 @@ class Daemon:
                 asyncio.create_task(self._delivery_worker(), name="delivery"),
                 asyncio.create_task(self._config_watcher(), name="config-watch"),
                 asyncio.create_task(self._watchdog(), name="watchdog"),
+                asyncio.create_task(self._housekeeping(), name="prune"),
             ]
             self.systemd.ready(status=self._status_line())
             log.info(
@@ -261,6 +270,19 @@ class Daemon:
             len(settings.watches),
         )
         self.wake_delivery.set()
+
+    # -- housekeeping ----------------------------------------------------------------
+
+    async def _housekeeping(self) -> None:
+        """Prune the database at start and then every PRUNE_EVERY seconds."""
+        while not self.stopping.is_set():
+            assert self.rt is not None
+            try:
+                await prune(self.rt)
+            except Exception:
+                log.exception("pruning the database failed; trying again later")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), PRUNE_EVERY)
 
     # -- watchdog --------------------------------------------------------------------
 
