@@ -117,7 +117,7 @@ def test_not_a_feed_is_recorded_as_failure_with_reason(tmp_path: Path) -> None:
         status, state = poll_once(tmp_path, server.url("/rss"))
     assert status == "ok"  # the fetch itself worked
     assert state.error_streak == 1 and state.last_error is not None
-    assert "not a usable feed" in state.last_error
+    assert state.last_error == "not a feed: the document is an HTML page"
     assert state.backoff_until is not None
 
 
