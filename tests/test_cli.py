@@ -111,7 +111,11 @@ def test_alerts_retry_revives_dead_deliveries(tmp_path: Path) -> None:
             " VALUES (1, 1, 1, 'k', 'Belarus story', ?)",
             [T],
         )
-        conn.execute("INSERT INTO alerts VALUES ('a1', 'belarus', 1, 1, '[]', 'snip', ?)", [T])
+        conn.execute(
+            "INSERT INTO alerts (id, watch, story_id, article_id, matched, snippet, created_at)"
+            " VALUES ('a1', 'belarus', 1, 1, '[]', 'snip', ?)",
+            [T],
+        )
         conn.execute(
             "INSERT INTO deliveries (alert_id, destination, state, attempts, next_attempt_at,"
             " last_error, created_at) VALUES ('a1', 'hook', 'dead', 3, ?, 'HTTP 404', ?)",

@@ -126,6 +126,7 @@ class Alert:
     created_at: datetime
     also: tuple[Sighting, ...] = field(default_factory=tuple)
     thread_id: str | None = None  # id of the first alert on the same story, for threading
+    kind: str = "article"  # "article", or "health" for a feed-health notice (no matches)
 
 
 class DeliveryState(enum.StrEnum):
@@ -171,3 +172,4 @@ class FeedState:
     items_seen: int = 0
     gone: bool = False
     warning: str | None = None  # what the last successful poll found wrong (e.g. its charset)
+    health: str | None = None  # the feed health last announced (health.Health; None: ok)

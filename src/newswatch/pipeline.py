@@ -16,12 +16,12 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TextIO
 
-from newswatch import cluster
+from newswatch import cluster, health
 from newswatch.config import FeedSettings, Settings, WatchSettings
 from newswatch.errors import (
     ParseError,
@@ -41,7 +41,15 @@ from newswatch.models import (
 from newswatch.notify import Notifier, build_notifiers
 from newswatch.parsepool import ParserPool
 from newswatch.redact import redact_feed_url, redact_text
-from newswatch.store import AsyncStore, FeedUpdate, PendingAlert, PruneReport, Store, StoryRules
+from newswatch.store import (
+    AsyncStore,
+    FeedUpdate,
+    HealthNotice,
+    PendingAlert,
+    PruneReport,
+    Store,
+    StoryRules,
+)
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +192,7 @@ async def poll_feed(rt: Runtime, feed: FeedSettings) -> PollReport:
             feed.url, "skipped", next_poll_at=state.backoff_until, error="backing off after errors"
         )
     try:
-        return await _poll(rt, feed, state)
+        report = await _poll(rt, feed, state)
     except (asyncio.CancelledError, KeyboardInterrupt):
         raise
     except Exception as exc:  # a bug must cost one feed one poll, not the daemon
@@ -200,6 +208,31 @@ async def poll_feed(rt: Runtime, feed: FeedSettings) -> PollReport:
         )
         await rt.store.call(Store.record_failure, feed.url, update, rt.clock())
         return PollReport(feed.url, "error", error=error, next_poll_at=update.next_poll_at)
+    if await announce_health(rt, feed):
+        report = replace(report, alerts=report.alerts + 1)
+    return report
+
+
+async def announce_health(rt: Runtime, feed: FeedSettings) -> bool:
+    """After a poll: if the feed's health changed, record it and queue one notice to
+    ``health.notify`` (SPEC ``health:``). True when a notice was queued."""
+    state = await rt.store.call(Store.feed_state, feed.url)
+    now = rt.clock()
+    name = feed.name or state.title or redact_feed_url(feed.url)
+    changed = health.change(state, name, rt.settings.health, now)
+    if changed is None:
+        return False
+    new, notice = changed
+    queued = None
+    if notice is not None:
+        log.warning(
+            "feed health feed=%s health=%s: %s", redact_feed_url(feed.url), new, notice.title
+        )
+        queued = HealthNotice(health.NOTICE_WATCH, notice.title, notice.detail)
+    alert_id = await rt.store.call(
+        Store.record_health, feed.url, new.value, queued, rt.settings.health.notify, now
+    )
+    return alert_id is not None
 
 
 async def _poll(rt: Runtime, feed: FeedSettings, state: FeedState) -> PollReport:

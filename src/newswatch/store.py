@@ -155,6 +155,20 @@ def m003_warnings_last_seen_tombstones(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m004_feed_health_notices(db: sqlite_utils.Database) -> None:
+    """The health last announced per feed; alerts that are feed-health notices."""
+    db.executescript(
+        """
+        ALTER TABLE feeds ADD COLUMN health TEXT;
+        ALTER TABLE alerts ADD COLUMN kind TEXT NOT NULL DEFAULT 'article';
+        """
+    )
+
+
+NOTICE_KEY_PREFIX = "newswatch:notice:"  # entry keys of the articles that carry notices
+
+
 def iso(value: datetime | None) -> str | None:
     """A sortable text form of an aware datetime, in UTC."""
     if value is None:
@@ -194,6 +208,15 @@ class PruneReport:
     alerts: int = 0  # alerts deleted with their finished deliveries
     tombstoned: int = 0  # articles reduced to their identity keys
     forgotten: int = 0  # tombstones deleted: not seen in any feed for the retention period
+
+
+@dataclass(frozen=True, slots=True)
+class HealthNotice:
+    """A feed-health notice to queue: the watch name it carries, a title and a detail."""
+
+    watch: str
+    title: str
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -570,6 +593,7 @@ class Store:
         sql = (
             f"SELECT a.*, f.url AS feed_url, {FEED_NAME} FROM articles a "
             "JOIN feeds f ON f.id = a.feed_id WHERE a.seen_at >= ? AND a.pruned_at IS NULL "
+            f"AND a.entry_key NOT LIKE '{NOTICE_KEY_PREFIX}%' "
             "ORDER BY a.seen_at, a.id"
         )
         params: list[Any] = [iso(since) or ""]
@@ -627,7 +651,8 @@ class Store:
                 " FROM entries e JOIN feeds f ON f.id = e.feed_id"
                 f" WHERE e.article_id = articles.id AND ({seen} >= ?"
                 f" OR f.last_document_at IS NULL OR {seen} >= f.last_document_at))"
-                f" AND {unalerted}"
+                f" AND {unalerted} AND NOT EXISTS"
+                " (SELECT 1 FROM story_index si WHERE si.article_id = articles.id)"
             )
             forgotten = [r["id"] for r in self.db.query(unseen, [cutoff])]
             for start in range(0, len(forgotten), 500):
@@ -640,6 +665,52 @@ class Store:
                 " (SELECT 1 FROM articles a WHERE a.story_id = stories.id)"
             )
         return PruneReport(int(alerts.rowcount), int(tombstoned.rowcount), len(forgotten))
+
+    def record_health(
+        self,
+        feed_url: str,
+        health: str,
+        notice: HealthNotice | None,
+        destinations: Sequence[str],
+        now: datetime,
+    ) -> str | None:
+        """Record the feed's newly announced ``health`` and, in the same transaction, queue
+        ``notice`` (if any) for ``destinations`` as an alert of kind ``health``. Returns the
+        alert id. The notice rides on an article row of its own that no dedup, match or
+        replay ever sees (its entry key has NOTICE_KEY_PREFIX and it has no link)."""
+        with self.write():
+            feed_id = self._feed_id(feed_url)
+            self.db.execute("UPDATE feeds SET health = ? WHERE id = ?", [health, feed_id])
+            if notice is None or not destinations:
+                return None
+            story_id = self.db.execute(
+                "INSERT INTO stories (created_at, last_seen_at) VALUES (?, ?)", [iso(now), iso(now)]
+            ).lastrowid
+            article_id = self.db.execute(
+                "INSERT INTO articles (feed_id, story_id, entry_key, title, summary, seen_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    feed_id,
+                    story_id,
+                    f"{NOTICE_KEY_PREFIX}{uuid.uuid4().hex}",
+                    notice.title,
+                    notice.detail,
+                    iso(now),
+                ],
+            ).lastrowid
+            alert_id = uuid.uuid4().hex
+            self.db.execute(
+                "INSERT INTO alerts (id, watch, story_id, article_id, matched, snippet,"
+                " created_at, kind) VALUES (?, ?, ?, ?, '[]', ?, ?, 'health')",
+                [alert_id, notice.watch, story_id, article_id, notice.detail, iso(now)],
+            )
+            for destination in destinations:
+                self.db.execute(
+                    "INSERT INTO deliveries (alert_id, destination, next_attempt_at, created_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    [alert_id, destination, iso(now), iso(now)],
+                )
+        return alert_id
 
     # -- outbox ------------------------------------------------------------------------
 
@@ -724,6 +795,7 @@ class Store:
             created_at=from_iso(row["created_at"]) or datetime.min.replace(tzinfo=UTC),
             also=tuple(self._also(int(row["story_id"]), int(row["article_id"]))),
             thread_id=self.first_alert_of_story(int(row["story_id"])),
+            kind=row["kind"],
         )
 
     def _also(self, story_id: int, article_id: int) -> Iterator[Sighting]:
@@ -807,6 +879,7 @@ def _feed_state(row: Mapping[str, Any]) -> FeedState:
         items_seen=int(row["items_seen"]),
         gone=bool(row["gone"]),
         warning=row.get("last_warning"),
+        health=row.get("health"),
     )
 
 

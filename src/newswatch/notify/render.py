@@ -176,8 +176,10 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
     """The JSON body of SPEC §5 "webhook". Text is passed as data (JSON escapes it); links
     that are not http(s) are sent as null."""
     article = alert.article
+    kind = {"kind": "feed_health"} if alert.kind == "health" else {}
     return {
         "id": alert.id,
+        **kind,
         "watch": alert.watch,
         "matched": [{"term": t, "field": f} for t, f in _matched_pairs(alert.matched)],
         "snippet": alert.snippet,
@@ -407,7 +409,8 @@ def console_text(alert: Alert) -> str:
     link = safe_link(article.link)
     if link:
         lines.append(f"  link:    {link}")
-    lines.append(f"  matched: {cut(matched_terms(alert.matched), 500)}")
+    if alert.matched:
+        lines.append(f"  matched: {cut(matched_terms(alert.matched), 500)}")
     if clean_line(alert.snippet):
         lines.append(f"  {plain_snippet(alert)}")
     for sighting in alert.also[:_MAX_ALSO]:
