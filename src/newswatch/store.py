@@ -471,21 +471,22 @@ class Store:
         )
         return [self._delivery(r) for r in list(rows)]
 
-    def next_due_at(self, destination: str | None = None) -> datetime | None:
-        """When the earliest pending delivery (of ``destination``, or of any) falls due."""
-        where, params = ("AND destination = ?", [destination]) if destination else ("", [])
+    def next_due_at(
+        self, destination: str | None = None, after: datetime | None = None
+    ) -> datetime | None:
+        """When the earliest pending delivery (of ``destination``, or of any; falling due
+        after ``after``, if given) falls due."""
+        where = ""
+        params: list[Any] = []
+        if destination is not None:
+            where, params = " AND destination = ?", [destination]
+        if after is not None:
+            where, params = where + " AND next_attempt_at > ?", [*params, iso(after)]
         row = self._one(
-            f"SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE state = 'pending' {where}",
+            f"SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE state = 'pending'{where}",
             params,
         )
         return from_iso(row["t"]) if row else None
-
-    def pending_destinations(self) -> list[str]:
-        """The destinations that have pending deliveries."""
-        rows = self.db.query(
-            "SELECT DISTINCT destination FROM deliveries WHERE state = 'pending' ORDER BY 1"
-        )
-        return [r["destination"] for r in rows]
 
     def destination_state(self, name: str) -> DestinationState:
         """What the outbox remembers about destination ``name`` (fresh if nothing)."""

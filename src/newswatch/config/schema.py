@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 import jinja2
 import jinja2.sandbox
-
 from pydantic import (
     BaseModel,
     BeforeValidator,
