@@ -248,8 +248,12 @@ class Lane:
         if plan.assign:
             await store.call(Store.assign_units, plan.assign)
         report, paused = await self._send_units(plan.units, dest, state.failures, stopping)
-        if paused or (stopping is not None and stopping.is_set()):
-            return report, 0.0 if not paused else IDLE
+        if paused:
+            state = await store.call(Store.destination_state, self.name)
+            until = state.paused_until or self.ctx.clock()
+            return report, max((until - self.ctx.clock()).total_seconds(), 0.0)
+        if stopping is not None and stopping.is_set():
+            return report, 0.0
         return report, await self._next_wait(plan, full=len(due) >= PASS_LIMIT)
 
     async def _send_units(

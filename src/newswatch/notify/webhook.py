@@ -22,8 +22,14 @@ SIGNATURE_HEADER = "X-Newswatch-Signature"
 
 
 def encode_json(payload: object) -> bytes:
-    """Compact, ASCII-only JSON: valid whatever odd characters a feed contains."""
-    return json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    """Compact, ASCII-only JSON: valid whatever odd characters a feed contains. ``<``,
+    ``>`` and ``&`` are written as ``\\u003c`` etc. (the same JSON), so a receiver that
+    pastes the raw body into a web page gets no live markup from it."""
+    text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
+    return text.translate(_JSON_HTML_SAFE).encode("ascii")
+
+
+_JSON_HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
 def sign(secret: str, body: bytes) -> str:
