@@ -22,7 +22,7 @@ import click
 from newswatch import __version__
 from newswatch.config import Settings, describe, load_config
 from newswatch.errors import ConfigError, NewswatchError
-from newswatch.models import DeliveryState, FeedState
+from newswatch.models import Delivery, DeliveryState, FeedState
 from newswatch.store import Store
 
 log = logging.getLogger("newswatch")
@@ -245,19 +245,22 @@ def _status_table(rows: Sequence[tuple[str, FeedState]]) -> list[str]:
 @click.option("--limit", default=50, show_default=True, help="How many to list.")
 @click.pass_context
 def alerts(ctx: click.Context, state: str | None, limit: int) -> None:
-    """List recent alerts and their delivery state (newest first)."""
+    """List recent alerts and their delivery state (newest first): destination, state,
+    attempts, next attempt, last error; then any destination paused after failures."""
     if ctx.invoked_subcommand is not None:
         return
     settings = settings_from(ctx)
     store = open_store(settings)
     try:
         rows = store.deliveries(DeliveryState(state) if state else None, limit=limit)
+        paused = [store.destination_state(d.name) for d in settings.destinations]
     finally:
         store.close()
     for d in rows:
         click.echo(
             f"{d.alert.id}  {_when(d.alert.created_at)}  {d.state.value:<7}  "
             f"{d.destination}  attempts={d.attempts}  watch={d.alert.watch}"
+            f"{_delivery_note(d)}"
         )
         click.echo(f"    {d.alert.article.title[:100]}")
         if d.alert.article.link:
@@ -268,6 +271,23 @@ def alerts(ctx: click.Context, state: str | None, limit: int) -> None:
             click.echo(f"    last error: {d.last_error}")
     if not rows:
         click.echo("no alerts", err=True)
+    now = utcnow()
+    for dest in paused:
+        if dest.paused_until is not None and dest.paused_until > now:
+            click.echo(
+                f"destination {dest.name} paused until {_when(dest.paused_until)} after "
+                f"{dest.failures} failed attempts: {dest.last_error}"
+            )
+
+
+def _delivery_note(d: Delivery) -> str:
+    """When a pending delivery is tried next, and whether it goes in a digest."""
+    note = ""
+    if d.state is DeliveryState.PENDING and d.next_attempt_at is not None:
+        note += f"  next={_when(d.next_attempt_at)}"
+    if d.unit is not None and d.unit != d.alert.id:
+        note += f"  digest={d.unit}"
+    return note
 
 
 @alerts.command("retry")
