@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from newswatch.delivery import deliver_all  # noqa: E402
-from support.outbox import make_settings, runtime, seed  # noqa: E402
+from newswatch.delivery import deliver_all
+from support.outbox import make_settings, runtime, seed
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from support.crash import kill_during_burst  # noqa: E402
+from support.crash import kill_during_burst
 
 
 def main() -> None:

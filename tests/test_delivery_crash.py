@@ -15,7 +15,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize(
-    ("kill_after", "extra_delay"), [(1, 0.0), (17, 0.013), (33, 0.021)], ids=["early", "mid", "late"]
+    ("kill_after", "extra_delay"),
+    [(1, 0.0), (17, 0.013), (33, 0.021)],
+    ids=["early", "mid", "late"],
 )
 def test_kill_9_loses_nothing_and_duplicates_at_most_the_one_in_flight(
     tmp_path: Path, kill_after: int, extra_delay: float
