@@ -380,9 +380,9 @@ class Lane:
                 wait = ERROR_WAIT
             if stopping.is_set():
                 return
-            if wait > 0:
+            if wait > 0:  # capped: `alerts retry` from another process is seen soon
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), wait)
+                    await asyncio.wait_for(self.wake.wait(), min(wait, IDLE))
 
 
 async def _sleep(seconds: float, stopping: asyncio.Event | None) -> None:

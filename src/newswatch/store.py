@@ -598,13 +598,20 @@ class Store:
         return [self._delivery(r) for r in list(rows)]
 
     def retry_dead(self, alert_ids: Sequence[str], now: datetime) -> int:
-        """Put dead deliveries (of these alerts, or all if empty) back into the queue."""
+        """Put dead deliveries (of these alerts, or all if empty) back into the queue, to
+        be sent again as new messages; their destinations' pauses end (the user says the
+        cause is fixed)."""
         where = "state = 'dead'"
         params: list[Any] = [iso(now)]
         if alert_ids:
             where += f" AND alert_id IN ({', '.join('?' for _ in alert_ids)})"
             params += list(alert_ids)
         with self.write():
+            self.db.execute(
+                "UPDATE destination_state SET paused_until = NULL WHERE name IN "
+                f"(SELECT destination FROM deliveries WHERE {where})",
+                params[1:],
+            )
             cursor = self.db.execute(
                 "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, attempts = 0, "
                 f"unit = NULL WHERE {where}",
