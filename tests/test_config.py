@@ -39,7 +39,7 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
     return [f"{p.line}:{p.column}: {p.message}" for p in info.value.problems]
 
 
-VALID_KEYS = "database, poll, terms, feeds, watches, health, destinations"
+VALID_KEYS = "database, poll, terms, feeds, watches, health, stories, destinations"
 TYPES = "slack, webhook, email, console"
 
 # A bomb of aliases: each level repeats the one above ten times (10^6 values in all).
@@ -292,7 +292,7 @@ SCHEMA_CASES = [
     ),
     pytest.param(
         "source: other.yaml\n",
-        [f"1:1: unknown key 'source'; valid keys: {VALID_KEYS}"],
+        ["1:1: unknown key 'source' (did you mean 'stories'?)"],
         id="source is not a key",
     ),
     pytest.param(
@@ -971,6 +971,7 @@ def test_describe_summarises_every_section() -> None:
         "  belarus: keywords Belarus, \"leaked documents\"; query 'Belarus AND leak*'; "
         "feeds all; notify team-slack; digest every 1h",
         "health: notices to nobody; a feed is failing after 6h, stale after 7d",
+        "stories: one alert per story; near-duplicates within 3d join it (threshold 0.5)",
         "destinations: 3",
         "  team-slack: slack https://hooks.slack.com/…; at most 1 per 1s, "
         "more than 10 waiting go as digests",

@@ -67,6 +67,14 @@ class ParsedFeed:
 
 
 @dataclass(frozen=True, slots=True)
+class StorySignature:
+    """The LSH keys of an article's text (made by ``cluster``): two articles that share a
+    key are candidates for being one story, which ``cluster`` then decides on their text."""
+
+    keys: tuple[int, ...]  # signed 64-bit; empty when the text is too short to be judged
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """One occurrence of a watch term in an article field (offsets in that field's text)."""
 

@@ -1,6 +1,7 @@
 """The only module that sequences the stages.
 
-    poll_feed:   fetch -> parse (process pool) -> store.unseen -> match -> store.record_poll
+    poll_feed:   fetch -> parse (process pool) -> store.unseen -> match
+                 -> cluster.signature (process pool) -> store.record_poll (story decided there)
     deliver_due: per destination, newswatch.delivery's lanes: outbox -> notify -> outcome
 
 The daemon and ``run --once`` call these same functions. Nothing here reads the clock or
@@ -21,23 +22,37 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TextIO
+from typing import TextIO, TypeVar
 
+from newswatch import cluster
 from newswatch.config import FeedSettings, Settings, WatchSettings
 from newswatch.delivery import DeliveryReport, deliver_all
 from newswatch.errors import ParseError
 from newswatch.fetch import Fetcher
 from newswatch.match import Watchlist, compile_watchlist
-from newswatch.models import Article, FeedState, FetchResult, FetchStatus, ParsedFeed
+from newswatch.models import (
+    Article,
+    FeedState,
+    FetchResult,
+    FetchStatus,
+    ParsedFeed,
+    StorySignature,
+)
 from newswatch.notify import Notifier, build_notifiers
 from newswatch.parse import parse_feed
 from newswatch.redact import redact_text
-from newswatch.store import AsyncStore, FeedUpdate, PendingAlert, Store
+from newswatch.store import AsyncStore, FeedUpdate, PendingAlert, Store, StoryRules
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_BACKOFF = timedelta(hours=6)
 PARSE_BUDGET = 30.0  # seconds of CPU a single feed document may take to parse
+
+
+def signatures(articles: Sequence[Article]) -> dict[str, StorySignature]:
+    """Each article's story signature by entry key (runs in a parser worker)."""
+    return {a.entry_key: cluster.signature(a) for a in articles}
 
 
 class ParserPool:
@@ -60,8 +75,17 @@ class ParserPool:
 
     async def parse(self, body: bytes, *, feed_url: str, content_type: str) -> ParsedFeed:
         """Parse in a worker; raises ParseError on bad documents or an exceeded budget."""
-        loop = asyncio.get_running_loop()
         job = partial(parse_feed, body, feed_url=feed_url, content_type=content_type)
+        return await self._run(job, feed_url)
+
+    async def sign(
+        self, articles: Sequence[Article], *, feed_url: str
+    ) -> dict[str, StorySignature]:
+        """The story signatures of ``articles`` by entry key, computed in a worker."""
+        return await self._run(partial(signatures, tuple(articles)), feed_url)
+
+    async def _run(self, job: Callable[[], T], feed_url: str) -> T:
+        loop = asyncio.get_running_loop()
         try:
             return await asyncio.wait_for(loop.run_in_executor(self._executor(), job), self._budget)
         except TimeoutError as exc:
@@ -285,7 +309,10 @@ async def _record_articles(
         title=parsed.title or None,
         next_poll_at=next_poll(rt.settings, feed, result, parsed, now),
     )
-    record = await rt.store.call(Store.record_poll, feed.url, update, candidates, matches, now)
+    stories = await _story_rules(rt, feed, candidates)
+    record = await rt.store.call(
+        Store.record_poll, feed.url, update, candidates, matches, now, stories
+    )
     if record.new_articles:
         log.info(
             "feed polled feed=%s new=%d alerts=%d",
@@ -299,6 +326,20 @@ async def _record_articles(
         len(record.new_articles),
         len(record.alerts),
         next_poll_at=update.next_poll_at,
+    )
+
+
+async def _story_rules(
+    rt: Runtime, feed: FeedSettings, articles: Sequence[Article]
+) -> StoryRules | None:
+    """How the store is to recognise the same story for ``articles`` (None when off)."""
+    settings = rt.settings.stories
+    if not settings.enabled or not articles:
+        return None
+    return StoryRules(
+        signatures=await rt.parser.sign(articles, feed_url=feed.url),
+        window=settings.window,
+        same=partial(cluster.same_story, threshold=settings.threshold),
     )
 
 

@@ -12,11 +12,12 @@ import asyncio
 import contextlib
 import json
 import sqlite3
+import struct
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -34,6 +35,7 @@ from newswatch.models import (
     Hit,
     Match,
     Sighting,
+    StorySignature,
 )
 
 P = ParamSpec("P")
@@ -120,7 +122,29 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
-def m002_delivery_units(db: sqlite_utils.Database) -> None:
+def m002_story_index(db: sqlite_utils.Database) -> None:
+    """The LSH index of recent articles' story signatures, and alerts by story."""
+    db.executescript(
+        """
+        -- one row per indexed article; its keys are kept to remove them when it expires
+        CREATE TABLE story_index (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+            seen_at TEXT NOT NULL,
+            keys BLOB NOT NULL
+        );
+        CREATE INDEX story_index_seen_at ON story_index(seen_at);
+        CREATE TABLE story_keys (
+            key INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,
+            PRIMARY KEY (key, article_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX alerts_story ON alerts(story_id, created_at);
+        """
+    )
+
+
+@migrations()
+def m003_delivery_units(db: sqlite_utils.Database) -> None:
     """The message each delivery was offered in (for stable keys across retries and
     crashes), and per-destination state (a failing destination pauses as a whole)."""
     db.executescript(
@@ -175,6 +199,22 @@ class PendingAlert:
 
     match: Match
     destinations: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRules:
+    """How :meth:`Store.record_poll` recognises the same story (SPEC §4).
+
+    ``signatures`` holds the LSH keys of this poll's articles by ``entry_key``; ``same``
+    says whether a new article and a stored candidate are one story (a score above zero,
+    higher is closer). Only articles seen within ``window`` are candidates.
+    """
+
+    signatures: Mapping[str, StorySignature]
+    window: timedelta
+    same: Callable[[Article, Article], float]
+    max_candidates: int = 200  # the most recent ones, if a key is ever that common
+    prune: int = 1000  # expired index rows removed per poll, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,19 +380,26 @@ class Store:
         articles: Sequence[Article],
         alerts: Mapping[str, Sequence[PendingAlert]],
         now: datetime,
+        stories: StoryRules | None = None,
     ) -> PollRecord:
         """Commit one successful poll at once: feed state, new articles, their alerts.
 
         ``alerts`` maps an article's ``entry_key`` to the alerts it should cause if it
         really is new. Copies of known articles are recorded as sightings, never alerted.
+        With ``stories``, a new article that is a near-duplicate of a recent one joins its
+        story, decided here, inside the write transaction, so two copies recorded at once
+        still meet; alerts are unique per (watch, story), so the copy alerts no watch that
+        the story already alerted.
         """
         new: list[Article] = []
         alert_ids: list[str] = []
         deliveries = 0
         with self.write():
             feed_id = self._feed_id(feed_url)
+            if stories is not None:
+                self._prune_story_index(now - stories.window, stories.prune)
             for article in articles:
-                article_id = self._insert_article(feed_id, article, now)
+                article_id = self._insert_article(feed_id, article, now, stories)
                 if article_id is None:
                     continue
                 new.append(article)
@@ -370,7 +417,9 @@ class Store:
                 )
         return PollRecord(tuple(new), tuple(alert_ids), deliveries)
 
-    def _insert_article(self, feed_id: int, article: Article, now: datetime) -> int | None:
+    def _insert_article(
+        self, feed_id: int, article: Article, now: datetime, stories: StoryRules | None = None
+    ) -> int | None:
         """Store ``article`` if new and return its id; record a sighting and return None if not."""
         known = self._known(feed_id, article)
         if known is not None:
@@ -380,9 +429,15 @@ class Store:
                 [feed_id, article.entry_key, known, iso(now)],
             )
             return None
-        story_id = self.db.execute(
-            "INSERT INTO stories (created_at, last_seen_at) VALUES (?, ?)", [iso(now), iso(now)]
-        ).lastrowid
+        signature = stories.signatures.get(article.entry_key) if stories else None
+        story_id = None
+        if stories is not None and signature is not None and signature.keys:
+            story_id = self._story_of(article, signature.keys, stories, now)
+        if story_id is None:
+            story_id = self.db.execute(
+                "INSERT INTO stories (created_at, last_seen_at) VALUES (?, ?)",
+                [iso(now), iso(now)],
+            ).lastrowid
         article_id = self.db.execute(
             "INSERT INTO articles (feed_id, story_id, entry_key, link, link_key, title, summary,"
             " content, published, author, seen_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -405,7 +460,74 @@ class Store:
             [feed_id, article.entry_key, article_id, iso(now)],
         )
         assert article_id is not None
+        if signature is not None and signature.keys:
+            self._index_story(int(article_id), signature.keys, now)
         return int(article_id)
+
+    # -- stories -----------------------------------------------------------------------
+
+    def _story_of(
+        self, article: Article, keys: Sequence[int], rules: StoryRules, now: datetime
+    ) -> int | None:
+        """The story of the closest recent near-duplicate of ``article`` (candidates: the
+        articles seen within the window that share an LSH key with it), if any; marks that
+        story as seen now."""
+        marks = ", ".join("?" for _ in keys)
+        rows = self.db.query(
+            "SELECT a.*, f.url AS feed_url FROM story_index s"
+            " JOIN articles a ON a.id = s.article_id JOIN feeds f ON f.id = a.feed_id"
+            f" WHERE s.article_id IN (SELECT article_id FROM story_keys WHERE key IN ({marks}))"
+            " AND s.seen_at >= ? ORDER BY s.article_id DESC LIMIT ?",
+            [*keys, iso(now - rules.window), rules.max_candidates],
+        )
+        best, story = 0.0, None
+        for row in rows:
+            score = rules.same(article, _article(row))
+            if score > best:
+                best, story = score, int(row["story_id"])
+        if story is not None:
+            self.db.execute("UPDATE stories SET last_seen_at = ? WHERE id = ?", [iso(now), story])
+        return story
+
+    def _index_story(self, article_id: int, keys: Sequence[int], now: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO story_index (article_id, seen_at, keys) VALUES (?, ?, ?)",
+            [article_id, iso(now), struct.pack(f"<{len(keys)}q", *keys)],
+        )
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO story_keys (key, article_id) VALUES (?, ?)",
+            [(key, article_id) for key in keys],
+        )
+
+    def _prune_story_index(self, cutoff: datetime, limit: int) -> int:
+        """Forget the keys of up to ``limit`` articles seen before ``cutoff``: the index
+        holds only the window, so a lookup costs the same after a year as after a day."""
+        rows = list(
+            self.db.query(
+                "SELECT article_id, keys FROM story_index WHERE seen_at < ?"
+                " ORDER BY seen_at LIMIT ?",
+                [iso(cutoff), limit],
+            )
+        )
+        for row in rows:
+            keys = struct.unpack(f"<{len(row['keys']) // 8}q", row["keys"])
+            self.db.conn.executemany(
+                "DELETE FROM story_keys WHERE key = ? AND article_id = ?",
+                [(key, row["article_id"]) for key in keys],
+            )
+        self.db.conn.executemany(
+            "DELETE FROM story_index WHERE article_id = ?", [(r["article_id"],) for r in rows]
+        )
+        return len(rows)
+
+    def first_alert_of_story(self, story_id: int, *, besides: str = "") -> str | None:
+        """The id of the first alert on a story other than ``besides`` (what later alerts
+        on the story thread under); None when ``besides`` is itself the first."""
+        row = self._one(
+            "SELECT id FROM alerts WHERE story_id = ? ORDER BY created_at, rowid LIMIT 1",
+            [story_id],
+        )
+        return str(row["id"]) if row and row["id"] != besides else None
 
     def _insert_alert(
         self, article_id: int, pending: PendingAlert, now: datetime
@@ -640,6 +762,7 @@ class Store:
             snippet=row["snippet"],
             created_at=from_iso(row["created_at"]) or datetime.min.replace(tzinfo=UTC),
             also=tuple(self._also(int(row["story_id"]), int(row["article_id"]))),
+            thread_id=self.first_alert_of_story(int(row["story_id"]), besides=row["id"]),
         )
 
     def _also(self, story_id: int, article_id: int) -> Iterator[Sighting]:
@@ -673,10 +796,11 @@ class Store:
 
     def _delivery(self, row: Mapping[str, Any]) -> Delivery:
         alert = self.alert(row["alert_id"])
+        # A destination threads only under a message it was itself sent.
         thread = self._thread_root(alert.id, row["destination"])
         return Delivery(
             id=int(row["id"]),
-            alert=replace(alert, thread_id=thread) if thread else alert,
+            alert=replace(alert, thread_id=thread),
             destination=row["destination"],
             state=DeliveryState(row["state"]),
             attempts=int(row["attempts"]),

@@ -30,6 +30,7 @@ from newswatch.config.schema import (
     PollSettings,
     Settings,
     SlackDestination,
+    StorySettings,
     WatchSettings,
     WebhookDestination,
 )
@@ -123,8 +124,13 @@ def _model_at(data: dict[str, Any], loc: Loc) -> type[BaseModel] | None:
     """The settings class that validates the mapping at ``loc``."""
     if loc == ():
         return Settings
-    if loc in (("poll",), ("health",)):
-        return PollSettings if loc[0] == "poll" else HealthSettings
+    sections: dict[str, type[BaseModel]] = {
+        "poll": PollSettings,
+        "health": HealthSettings,
+        "stories": StorySettings,
+    }
+    if len(loc) == 1 and loc[0] in sections:
+        return sections[str(loc[0])]
     if len(loc) == 2 and isinstance(loc[1], int):
         if loc[0] == "destinations":
             kind = get_value(data, (*loc, "type"))

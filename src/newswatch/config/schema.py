@@ -203,6 +203,38 @@ class HealthSettings(_Strict):
     stale_after: Duration = timedelta(days=7)
 
 
+def _stories_switch(value: object) -> object:
+    """``stories: off`` (or ``false``) turns story grouping off; ``on``/``true`` is the
+    default; otherwise a mapping."""
+    if isinstance(value, bool):
+        return {} if value else {"enabled": False}
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in ("on", "off"):
+            return {} if word == "on" else {"enabled": False}
+        raise ValueError(
+            f"'{value}' is not 'off', 'on' or a mapping such as {{window: 72h, threshold: 0.5}}"
+        )
+    return value
+
+
+def _not_bool_number(value: object) -> object:
+    """Refuse true/false where a decimal number is expected."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, not {str(value).lower()}")
+    return value
+
+
+class StorySettings(_Strict):
+    """Recognising the same story across outlets (SPEC §4)."""
+
+    enabled: bool = True
+    window: Duration = timedelta(hours=72)
+    threshold: Annotated[float, BeforeValidator(_not_bool_number)] = Field(
+        default=0.5, ge=0.3, le=1.0
+    )
+
+
 class _Delivery(_Strict):
     """How alerts are delivered to a destination: shared by every destination type.
 
@@ -296,6 +328,7 @@ class Settings(_Strict):
     feeds: tuple[FeedSettings, ...] = ()
     watches: tuple[WatchSettings, ...] = ()
     health: HealthSettings = HealthSettings()
+    stories: Annotated[StorySettings, BeforeValidator(_stories_switch)] = StorySettings()
     destinations: tuple[Destination, ...] = ()
     source: Path = Field(default=Path("watchlist.yaml"), exclude=True)
 

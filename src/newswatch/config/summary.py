@@ -19,6 +19,7 @@ from newswatch.config.schema import (
     PollSettings,
     Settings,
     SlackDestination,
+    StorySettings,
     WatchSettings,
     WebhookDestination,
 )
@@ -53,6 +54,7 @@ def describe(settings: Settings) -> str:
     lines.append(f"watches: {len(settings.watches)}")
     lines += [f"  {_watch(settings, watch)}" for watch in settings.watches]
     lines.append(_health(settings.health))
+    lines.append(_stories(settings.stories))
     lines.append(f"destinations: {len(settings.destinations)}")
     lines += [f"  {_destination(dest)}" for dest in settings.destinations]
     return "\n".join(lines)
@@ -136,6 +138,15 @@ def _notify(settings: Settings, watch: WatchSettings) -> str:
     names = settings.watch_destinations(watch)
     shown = ", ".join(names) if names else "nobody"
     return f"{shown} (every destination)" if watch.notify is None and names else shown
+
+
+def _stories(stories: StorySettings) -> str:
+    if not stories.enabled:
+        return "stories: off (every article is its own story)"
+    return (
+        f"stories: one alert per story; near-duplicates within "
+        f"{format_duration(stories.window)} join it (threshold {stories.threshold:g})"
+    )
 
 
 def _health(health: HealthSettings) -> str:

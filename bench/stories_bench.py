@@ -1,0 +1,217 @@
+"""Cost per article of story grouping with 100,000 stories in the window.
+
+    .venv/bin/python bench/stories_bench.py [--stories 100000] [--probe 1000]
+
+Fills a fresh SQLite store with synthetic stories (words drawn from a Zipf-like vocabulary
+with English function words on top, 120-600 words each), all seen within the 72 h window,
+through the same Store.record_poll + StoryRules path the pipeline uses. Then, with the index
+full, records new unrelated articles and copies of stored ones (retitled, boilerplate added)
+one per poll, and prints: signature time, store time (lookup + verification + insert),
+candidates per lookup, how many copies joined their story, the time to reopen the store,
+and the database size. Figures go to standard output; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+from newswatch import cluster
+from newswatch.models import Article
+from newswatch.store import FeedUpdate, Store, StoryRules
+
+FUNCTION_WORDS = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "a",
+    "is",
+    "that",
+    "for",
+    "on",
+    "was",
+    "with",
+    "said",
+    "he",
+    "it",
+    "as",
+    "at",
+    "by",
+    "from",
+    "his",
+    "be",
+    "have",
+    "has",
+    "but",
+    "not",
+    "are",
+    "an",
+    "this",
+    "they",
+    "were",
+    "had",
+    "been",
+    "their",
+    "which",
+    "will",
+    "would",
+    "its",
+    "after",
+    "who",
+    "more",
+    "also",
+    "two",
+    "new",
+    "one",
+    "year",
+    "over",
+    "than",
+    "about",
+    "up",
+    "into",
+    "out",
+    "last",
+    "other",
+    "first",
+    "people",
+]
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+WINDOW = timedelta(hours=72)
+
+
+def vocabulary(rng: random.Random, size: int = 40_000) -> tuple[list[str], list[float]]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = list(FUNCTION_WORDS)
+    while len(words) < size:
+        words.append("".join(rng.choice(letters) for _ in range(rng.randint(3, 10))))
+    weights = [1.0 / (rank + 1) for rank in range(len(words))]
+    cumulative, total = [], 0.0
+    for w in weights:
+        total += w
+        cumulative.append(total)
+    return words, cumulative
+
+
+def make_article(rng: random.Random, vocab: tuple[list[str], list[float]], n: int) -> Article:
+    words, cumulative = vocab
+    body = rng.choices(words, cum_weights=cumulative, k=rng.randint(120, 600))
+    text = ". ".join(" ".join(body[i : i + 18]) for i in range(0, len(body), 18))
+    link = f"https://outlet{n % 500}.example/story/{n}"
+    return Article(
+        feed_url=f"https://outlet{n % 500}.example/rss",
+        entry_key=link,
+        link=link,
+        link_key=link,
+        title=" ".join(rng.choices(words, cum_weights=cumulative, k=8)),
+        content=text,
+    )
+
+
+def rules(articles: list[Article]) -> StoryRules:
+    return StoryRules(
+        signatures={a.entry_key: cluster.signature(a) for a in articles},
+        window=WINDOW,
+        same=partial(cluster.same_story, threshold=cluster.DEFAULT_THRESHOLD),
+    )
+
+
+def fill(store: Store, articles: list[Article], batch: int = 500) -> None:
+    span = WINDOW - timedelta(hours=2)
+    started = time.perf_counter()
+    for start in range(0, len(articles), batch):
+        chunk = articles[start : start + batch]
+        at = NOW - span + span * (start / len(articles))
+        store.record_poll(
+            "https://bench.example/rss", FeedUpdate(success=True), chunk, {}, at, rules(chunk)
+        )
+        done = start + len(chunk)
+        if done % 20_000 == 0 or done == len(articles):
+            rate = (time.perf_counter() - started) / done * 1000
+            print(f"  filled {done:>7,} stories: {rate:.2f} ms per article so far")
+
+
+def probe(store: Store, articles: list[Article], label: str) -> None:
+    """Record each article in its own poll; print the cost split and the outcome."""
+    counted: list[int] = []
+    base_same = partial(cluster.same_story, threshold=cluster.DEFAULT_THRESHOLD)
+
+    def same(a: Article, b: Article) -> float:
+        counted[-1] += 1
+        return base_same(a, b)
+
+    sign = store_time = 0.0
+    joined = 0
+    for article in articles:
+        t0 = time.perf_counter()
+        signature = cluster.signature(article)
+        t1 = time.perf_counter()
+        counted.append(0)
+        r = StoryRules({article.entry_key: signature}, WINDOW, same)
+        before = store.db.execute("SELECT MAX(id) FROM stories").fetchone()[0]
+        store.record_poll(article.feed_url, FeedUpdate(success=True), [article], {}, NOW, r)
+        t2 = time.perf_counter()
+        after = store.db.execute("SELECT MAX(id) FROM stories").fetchone()[0]
+        joined += after == before
+        sign, store_time = sign + (t1 - t0), store_time + (t2 - t1)
+    n = len(articles)
+    print(
+        f"  {label:<28} signature {sign / n * 1000:6.3f} ms, store {store_time / n * 1000:6.3f} ms"
+        f" per article; candidates per lookup {sum(counted) / n:.2f}; joined a story {joined}/{n}"
+    )
+
+
+def copy_of(article: Article, n: int) -> Article:
+    link = f"https://copy{n}.example/story/{n}"
+    return Article(
+        feed_url=f"https://copy{n % 50}.example/rss",
+        entry_key=link,
+        link=link,
+        link_key=link,
+        title="Retitled: " + article.title,
+        content="Breaking news\n" + article.content + "\nShare this article\nSource link",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--stories", type=int, default=100_000)
+    parser.add_argument("--probe", type=int, default=1000)
+    args = parser.parse_args()
+    rng = random.Random(1)
+    vocab = vocabulary(rng)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        t0 = time.perf_counter()
+        stored = [make_article(rng, vocab, n) for n in range(args.stories)]
+        print(f"generated {len(stored):,} stories in {time.perf_counter() - t0:.1f} s")
+        store = Store(path)
+        fill(store, stored)
+        store.close()
+        t0 = time.perf_counter()
+        store = Store(path)
+        store.db.execute("SELECT COUNT(*) FROM story_keys").fetchone()
+        print(
+            f"reopening the store (nothing to rebuild): {(time.perf_counter() - t0) * 1000:.0f} ms"
+        )
+        keys = store.db.execute("SELECT COUNT(*) FROM story_keys").fetchone()[0]
+        indexed = store.db.execute("SELECT COUNT(*) FROM story_index").fetchone()[0]
+        print(f"index: {indexed:,} articles in the window, {keys:,} keys")
+        print(f"with {args.stories:,} stories in the window, one article per poll:")
+        fresh = [make_article(rng, vocab, args.stories + n) for n in range(args.probe)]
+        probe(store, fresh, "new, unrelated stories")
+        copies = [copy_of(a, n) for n, a in enumerate(rng.sample(stored, args.probe))]
+        probe(store, copies, "copies of stored stories")
+        store.close()
+        size = sum(p.stat().st_size for p in Path(tmp).iterdir())
+        print(f"database size: {size / 1e6:.0f} MB ({size / args.stories:.0f} bytes per story)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""The cluster module: text normalization without boilerplate, LSH keys, and the rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from newswatch import cluster
+from newswatch.models import Article
+
+BODY = (
+    "A magnitude 6.1 earthquake struck Malatya province in eastern Turkey early on Saturday, "
+    "killing at least four people and injuring more than 90, the disaster agency AFAD said.\n"
+    "The quake hit at 3:42 a.m. at a depth of ten kilometres near the town of Pütürge, and was "
+    "felt as far away as Diyarbakır and Adana. Twenty-three buildings collapsed, most of them "
+    "already damaged in the 2023 earthquakes, and rescuers were searching the rubble of a "
+    "three-storey house for a family of five."
+)
+
+
+def article(
+    text: str, title: str = "Earthquake hits eastern Turkey", field: str = "content"
+) -> Article:
+    return Article(
+        feed_url="https://a.example/rss",
+        entry_key=str(hash(text)),
+        link=None,
+        link_key=None,
+        title=title,
+        **{field: text},
+    )
+
+
+@pytest.mark.parametrize(
+    "furniture",
+    [
+        "Share this article\nFacebook Twitter Telegram Email",
+        "Subscribe to our newsletter for the news that matters.",
+        "Source link",
+        "3 comments. Leave a reply. You must be logged in to post a comment.",
+        "The post Earthquake hits eastern Turkey appeared first on World News Daily.",
+        "Подписывайтесь на наш Telegram-канал.\nИсточник: БелТА",
+        "© 2026 Baltic Wire. All rights reserved.",
+    ],
+)
+def test_boilerplate_is_not_part_of_the_text(furniture: str) -> None:
+    """Page furniture around a story leaves its words unchanged."""
+    assert cluster.tokens(f"{furniture}\n{BODY}\n{furniture}") == cluster.tokens(BODY)
+
+
+def test_long_sentence_keeps_its_words_but_not_the_phrase() -> None:
+    """In a long segment only the boilerplate phrase goes, not the story around it."""
+    words = cluster.tokens(BODY.replace("killing at", "subscribe to read, killing at"))
+    assert "killing" in words and "subscribe" not in words
+
+
+def test_text_is_folded_and_links_removed() -> None:
+    """Case, NFKC width forms, soft hyphens and URLs do not change the words."""
+    assert cluster.tokens("ＬＵＫＡ\u00adSHENKO said https://x.example/a?b=1 ЛУКАШЕНКО") == [
+        "lukashenko",
+        "said",
+        "лукашенко",
+    ]
+
+
+def test_signature_is_deterministic() -> None:
+    """The same text always has the same keys (they are stored and compared across runs)."""
+    assert cluster.signature(article(BODY)) == cluster.signature(article(BODY))
+    assert len(cluster.signature(article(BODY)).keys) == cluster.BANDS + cluster.LEDE_BANDS
+
+
+def test_too_short_text_has_no_keys() -> None:
+    """A title and a line are too little to judge: no keys, never a candidate."""
+    assert cluster.signature(article("Quake in Turkey, four dead.")).keys == ()
+
+
+def test_copy_with_boilerplate_and_new_title_is_same_story() -> None:
+    """A retitled copy wrapped in furniture is the same story."""
+    wrapped = article(f"Breaking news\n{BODY}\nShare this article\nSource link", title="Four dead")
+    assert cluster.same_story(wrapped, article(BODY)) > 0
+
+
+def test_teaser_matches_the_full_text_it_was_cut_from() -> None:
+    """A first paragraph alone (in summary) is the same story as the full text..."""
+    teaser = article(BODY.split("\n")[0] + " Read more…", field="summary")
+    assert cluster.same_story(teaser, article(BODY)) > 0
+    assert set(cluster.signature(teaser).keys) & set(cluster.signature(article(BODY)).keys)
+
+
+def test_quoted_paragraph_in_the_middle_is_not_the_same_story() -> None:
+    """...but the same paragraph quoted inside a different, longer text is not."""
+    other = (
+        "A magnitude 5.4 aftershock shook Malatya province on Sunday afternoon, a day after "
+        "the main quake, the disaster agency said. No deaths were reported, and two more "
+        "damaged buildings collapsed in Pütürge, both of them already empty.\n"
+    )
+    paragraph = BODY.split("\n")[0]
+    assert cluster.same_story(article(paragraph), article(other + paragraph)) == 0
+
+
+def test_swapped_words_are_still_the_same_story() -> None:
+    """A rewriting tool's synonyms ("struck" -> "hit", ...) do not hide a copy."""
+    swaps = {
+        "struck": "hit",
+        "killing": "leaving dead",
+        "collapsed": "fell",
+        "searching": "combing",
+    }
+    spun = BODY
+    for old, new in swaps.items():
+        spun = spun.replace(old, new)
+    assert cluster.same_story(article(spun), article(BODY)) > 0
+
+
+def test_threshold_decides_between_copies_and_rewrites() -> None:
+    """The same pair is one story at a low threshold and two at the top one."""
+    edited = article(
+        BODY.replace("early on Saturday", "on Saturday morning").replace("3:42", "3.42")
+    )
+    assert cluster.same_story(edited, article(BODY), threshold=0.5) > 0
+    assert cluster.same_story(edited, article(BODY), threshold=1.0) == 0

@@ -1,0 +1,200 @@
+"""The store's story decisions: near-duplicates join a story inside the write transaction,
+within the window only; one alert per (watch, story); later copies listed; the index pruned."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from newswatch import cluster
+from newswatch.models import Article, Hit, Match
+from newswatch.store import FeedUpdate, PendingAlert, Store, StoryRules
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+OK = FeedUpdate(success=True, status=200)
+TEXT = (
+    "Leaked documents show that Belarusian security officials drew up lists of independent "
+    "election observers to be detained in the weeks before the presidential vote, according "
+    "to papers obtained by a group of exiled journalists. The documents include the names, "
+    "home addresses and workplaces of 214 observers registered by the opposition, with "
+    "handwritten notes assigning each of them to a police district in Minsk."
+)
+OTHER = (
+    "Belarusian leader Alexander Lukashenko has pardoned 18 people convicted of what the "
+    "authorities call extremism, his press service said on Tuesday, days before the "
+    "Independence Day holiday. Those released include six women and several people who had "
+    "been sentenced to between two and five years in prison for taking part in protests."
+)
+
+
+def copy(n: int, text: str = TEXT, title: str = "Leaked documents") -> Article:
+    feed = f"https://outlet{n}.example/rss"
+    link = f"https://outlet{n}.example/{abs(hash(text)) % 1000}"
+    return Article(
+        feed_url=feed, entry_key=link, link=link, link_key=link, title=title, content=text
+    )
+
+
+def rules(
+    *articles: Article, window: timedelta = timedelta(hours=72), prune: int = 1000
+) -> StoryRules:
+    return StoryRules(
+        signatures={a.entry_key: cluster.signature(a) for a in articles},
+        window=window,
+        same=cluster.same_story,
+        prune=prune,
+    )
+
+
+def pending(watch: str = "belarus") -> list[PendingAlert]:
+    hit = Hit(term="Belarus", field="content", start=0, end=7, text="Belarus")
+    return [PendingAlert(Match(watch, (hit,), "…"), ("hook",))]
+
+
+def record(
+    store: Store, article: Article, now: datetime = NOW, watch: str = "belarus", **kw: object
+):
+    return store.record_poll(
+        article.feed_url,
+        OK,
+        [article],
+        {article.entry_key: pending(watch)},
+        now,
+        rules(article, **kw),
+    )
+
+
+def story_of(store: Store, article: Article) -> int:
+    row = store.db.execute("SELECT story_id FROM articles WHERE link_key = ?", [article.link_key])
+    return int(row.fetchone()[0])
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "nw.db")
+    yield s
+    s.close()
+
+
+def test_copy_from_another_outlet_joins_the_story_and_does_not_alert(store: Store) -> None:
+    """A near-duplicate under another link is a new article of the same story: no alert."""
+    first = record(store, copy(1))
+    second = record(store, copy(2, TEXT + " Share this article. Subscribe."))
+    assert len(first.alerts) == 1
+    assert len(second.new_articles) == 1 and second.alerts == ()
+    assert story_of(store, copy(1)) == story_of(
+        store, copy(2, TEXT + " Share this article. Subscribe.")
+    )
+
+
+def test_later_copy_is_listed_in_also(store: Store) -> None:
+    """The alert's 'also' lists the later copy, with its feed."""
+    first = record(store, copy(1))
+    record(store, copy(2, TEXT, title="Minsk files leak"))
+    also = store.alert(first.alerts[0]).also
+    assert [(s.title, s.feed.url) for s in also] == [
+        ("Minsk files leak", "https://outlet2.example/rss")
+    ]
+
+
+def test_different_story_gets_its_own_alert(store: Store) -> None:
+    """A different story with the same names alerts on its own."""
+    record(store, copy(1))
+    other = record(store, copy(2, OTHER, title="Lukashenko pardons 18"))
+    assert len(other.alerts) == 1
+    assert story_of(store, copy(1)) != story_of(store, copy(2, OTHER))
+
+
+def test_copy_after_the_window_is_a_new_story(store: Store) -> None:
+    """A near-duplicate first seen after the window starts a new story and alerts again."""
+    record(store, copy(1))
+    late = record(store, copy(2), now=NOW + timedelta(hours=73))
+    assert len(late.alerts) == 1
+
+
+def test_window_holds_for_rows_not_yet_pruned(store: Store) -> None:
+    """The lookup itself ignores index rows older than the window."""
+    record(store, copy(1), prune=0)
+    late = record(store, copy(2), now=NOW + timedelta(hours=73), prune=0)
+    assert len(late.alerts) == 1
+
+
+def test_two_copies_in_one_poll_join_one_story(store: Store) -> None:
+    """Two copies recorded in the same transaction meet: one story, one alert."""
+    a, b = copy(1), copy(2, "BREAKING. " + TEXT)
+    rec = store.record_poll(
+        a.feed_url, OK, [a, b], {a.entry_key: pending(), b.entry_key: pending()}, NOW, rules(a, b)
+    )
+    assert len(rec.new_articles) == 2 and len(rec.alerts) == 1
+    assert story_of(store, a) == story_of(store, b)
+
+
+def test_copies_recorded_at_once_by_two_connections_join_one_story(tmp_path: Path) -> None:
+    """Concurrent writers decide inside BEGIN IMMEDIATE: they never both start a story."""
+    path = tmp_path / "nw.db"
+    Store(path).close()
+    copies = [copy(n, f"Outlet {n} reports. " + TEXT) for n in range(8)]
+    barrier = threading.Barrier(len(copies))
+    errors: list[BaseException] = []
+
+    def writer(article: Article) -> None:
+        s = Store(path)
+        try:
+            barrier.wait()
+            record(s, article)
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=writer, args=(a,)) for a in copies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT COUNT(DISTINCT story_id) FROM articles").fetchone()[0] == 1
+        assert conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 1
+
+
+def test_later_alert_of_another_watch_threads_under_the_first(store: Store) -> None:
+    """Another watch alerting on a later copy gets its own alert, threaded under the first
+    alert of the story and carrying the earlier copy in 'also'."""
+    first = record(store, copy(1))
+    later = record(store, copy(2, TEXT + " The navy declined to comment."), watch="navy")
+    alert = store.alert(later.alerts[0])
+    assert alert.thread_id == first.alerts[0]
+    assert [s.feed.url for s in alert.also] == ["https://outlet1.example/rss"]
+    assert store.alert(first.alerts[0]).thread_id is None
+
+
+def test_without_rules_every_article_is_its_own_story(store: Store) -> None:
+    """stories: off — the store makes a story per article, as before."""
+    for n in (1, 2):
+        a = copy(n)
+        rec = store.record_poll(a.feed_url, OK, [a], {a.entry_key: pending()}, NOW)
+        assert len(rec.alerts) == 1
+
+
+def test_short_text_never_joins(store: Store) -> None:
+    """A title-only item is too little text to judge: it is its own story."""
+    a, b = copy(1, "Lukashenko speaks."), copy(2, "Lukashenko speaks.")
+    assert cluster.signature(a).keys == ()
+    record(store, a)
+    assert len(record(store, b).alerts) == 1
+
+
+def test_expired_index_rows_are_pruned(store: Store) -> None:
+    """Rows older than the window leave the index (the lookup cost stays flat)."""
+    record(store, copy(1))
+    assert store.db.execute("SELECT COUNT(*) FROM story_keys").fetchone()[0] > 0
+    record(store, copy(2, OTHER), now=NOW + timedelta(hours=80))
+    left = store.db.execute("SELECT article_id FROM story_index").fetchall()
+    keys = store.db.execute("SELECT DISTINCT article_id FROM story_keys").fetchall()
+    assert len(left) == 1 and keys == left
