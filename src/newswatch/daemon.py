@@ -29,6 +29,7 @@ from apscheduler.triggers.date import DateTrigger
 from newswatch.config import FeedSettings, Settings, load_config
 from newswatch.delivery import Deliverer
 from newswatch.errors import ConfigError
+from newswatch.match import check_watchlist
 from newswatch.pipeline import Runtime, open_runtime, poll_feed, reconfigure
 from newswatch.sdnotify import SystemdNotifier
 
@@ -211,7 +212,9 @@ class Daemon:
         log.info("reloading configuration reason=%s", reason)
         self.systemd.reloading(time.monotonic_ns() // 1000)
         try:
-            settings = await asyncio.to_thread(load_config, self.config_path, self.env)
+            settings = await asyncio.to_thread(
+                load_config, self.config_path, self.env, checks=(check_watchlist,)
+            )
         except ConfigError as exc:
             for problem in exc.problems:
                 log.error("config invalid, keeping the last good one: %s", problem)

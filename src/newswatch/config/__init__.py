@@ -1,5 +1,6 @@
 """Configuration: YAML -> validated, frozen ``Settings``; every error with file:line:column."""
 
+from newswatch.config.checks import Check, ValueProblem
 from newswatch.config.loader import load_config, loads_config, resolve_database
 from newswatch.config.schema import (
     ConsoleDestination,
@@ -23,6 +24,7 @@ from newswatch.config.yamldoc import MAX_NODES, substitute_env
 
 __all__ = [
     "MAX_NODES",
+    "Check",
     "ConsoleDestination",
     "Destination",
     "EmailDestination",
@@ -33,6 +35,7 @@ __all__ = [
     "Settings",
     "SlackDestination",
     "StorySettings",
+    "ValueProblem",
     "WatchSettings",
     "WebhookDestination",
     "describe",

@@ -1,0 +1,149 @@
+"""Why a watch matches a text or not: for ``newswatch explain``.
+
+For every watch (or one), each part is reported: which keywords occur, whether the query
+holds (and if not, the innermost part of it that fails, with its column in the query),
+and which exclude terms occur. Hits name the term, the field, the character offsets in
+that field and the text found there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from newswatch.match.engine import CompiledWatch, Watchlist, matches_watch, snippet
+from newswatch.match.nodes import (
+    AllOf,
+    AnyOf,
+    CNode,
+    NearNode,
+    NotNode,
+    TermNode,
+    View,
+    collect_hits,
+    positive_terms,
+)
+from newswatch.match.query import FIELDS
+from newswatch.models import Hit
+
+__all__ = ["PartReport", "WatchReport", "explain", "format_reports"]
+
+MAX_SHOWN = 10  # occurrences listed per term and field
+
+
+@dataclass(frozen=True, slots=True)
+class PartReport:
+    """One part of a watch: ``keywords``, ``query`` or ``exclude``."""
+
+    part: str
+    ok: bool  # this part lets the watch match
+    hits: tuple[Hit, ...]  # what occurs (for exclude: what vetoes)
+    reason: str = ""  # why it does not let the watch match
+
+
+@dataclass(frozen=True, slots=True)
+class WatchReport:
+    """Whether one watch matches, part by part."""
+
+    watch: str
+    matched: bool
+    parts: tuple[PartReport, ...]
+    snippet: str = ""
+
+
+def explain(
+    watchlist: Watchlist, fields: dict[str, str], watch: str | None = None
+) -> list[WatchReport]:
+    """Reports for every watch (or the one named ``watch``) on a text given by field."""
+    view = View.of_fields({k: v for k, v in fields.items() if v}, watchlist.index)
+    chosen = [w for w in watchlist.watches if watch is None or w.name == watch]
+    return [_report(w, view) for w in chosen]
+
+
+def _report(watch: CompiledWatch, view: View) -> WatchReport:
+    parts = []
+    if watch.keywords:
+        parts.append(_keywords(watch.keywords, view))
+    if watch.query is not None:
+        parts.append(_query(watch.query, view))
+    if watch.exclude:
+        parts.append(_exclude(watch.exclude, view))
+    matched = matches_watch(watch, view)
+    found = [h for p in parts if p.part != "exclude" for h in p.hits] if matched else []
+    ordered = sorted(found, key=lambda h: (FIELDS.index(h.field), h.start))
+    return WatchReport(watch.name, matched, tuple(parts), snippet(view.raw, ordered))
+
+
+def _keywords(keywords: Sequence[CNode], view: View) -> PartReport:
+    holding = [k for k in keywords if k.holds(view)]
+    hits = view.hits([o for k in holding for o in collect_hits(k, view)], limit=MAX_SHOWN)
+    if holding:
+        return PartReport("keywords", True, tuple(hits))
+    listed = ", ".join(k.source for k in keywords)
+    return PartReport("keywords", False, (), f"none of them occurs ({listed})")
+
+
+def _query(query: CNode, view: View) -> PartReport:
+    occurring = [o for t in positive_terms(query) for o in t.occurrences(view)]
+    hits = tuple(view.hits(occurring, limit=MAX_SHOWN))
+    if query.holds(view):
+        return PartReport("query", True, tuple(view.hits(collect_hits(query, view), MAX_SHOWN)))
+    return PartReport("query", False, hits, _why_not(query, view))
+
+
+def _exclude(exclude: Sequence[CNode], view: View) -> PartReport:
+    vetoes = [o for e in exclude if e.holds(view) for o in collect_hits(e, view)]
+    hits = tuple(view.hits(vetoes, limit=MAX_SHOWN))
+    if not hits:
+        return PartReport("exclude", True, ())
+    return PartReport("exclude", False, hits, f"{_terms(hits)} occurs, which excludes the article")
+
+
+def _why_not(node: CNode, view: View) -> str:
+    """The innermost part of a query that fails, and why."""
+    where = f"'{node.source}' (column {node.offset + 1})"
+    if isinstance(node, AllOf):
+        failing = next(c for c in node.children if not c.holds(view))
+        return _why_not(failing, view)
+    if isinstance(node, NotNode):
+        hits = view.hits(collect_hits(node.child, view), limit=1)
+        return f"{where} fails: {_terms(hits)} occurs ({_place(hits[0])})"
+    if isinstance(node, NearNode):
+        for side in (node.left, node.right):
+            if not side.holds(view):
+                return _why_not(side, view)
+        return f"{where} fails: both occur, but never within {node.distance} words"
+    if isinstance(node, AnyOf):
+        return f"{where} fails: none of its terms occurs"
+    assert isinstance(node, TermNode)
+    fields = "" if len(node.fields) == len(FIELDS) else f" in the {node.fields[0]}"
+    return f"{where} fails: it does not occur{fields}"
+
+
+def _terms(hits: Sequence[Hit]) -> str:
+    return ", ".join(dict.fromkeys(_label(h) for h in hits))
+
+
+def _label(hit: Hit) -> str:
+    return f"{hit.term} (@{hit.group})" if hit.group else hit.term
+
+
+def _place(hit: Hit) -> str:
+    return f'{hit.field} {hit.start}-{hit.end} "{hit.text}"'
+
+
+def format_reports(reports: Sequence[WatchReport]) -> str:
+    """Readable lines for ``newswatch explain``."""
+    lines: list[str] = []
+    for report in reports:
+        lines.append(f"{report.watch}: {'MATCHES' if report.matched else 'no match'}")
+        for part in report.parts:
+            status = "ok" if part.ok else "FAILS"
+            if part.part == "exclude" and part.ok:
+                lines.append("  exclude: ok, none of them occurs")
+                continue
+            lines.append(f"  {part.part}: {status}" + (f": {part.reason}" if part.reason else ""))
+            lines += [f"    {_label(h)}: {_place(h)}" for h in part.hits]
+        if report.snippet:
+            lines.append(f"  snippet: {report.snippet}")
+    return "\n".join(lines)
