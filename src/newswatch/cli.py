@@ -72,7 +72,16 @@ def setup_logging(verbose: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     # httpx logs every request URL at INFO, and a webhook URL can be a credential.
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiosmtpd", "mail.log", "asyncio"):
+    noisy_loggers = (
+        "httpx",
+        "httpcore",
+        "apscheduler",
+        "aiosmtpd",
+        "mail.log",
+        "asyncio",
+        "pymorphy3",
+    )
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -19,24 +19,21 @@ from __future__ import annotations
 
 import difflib
 import logging
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from newswatch.config import Settings, ValueProblem, WatchSettings
 from newswatch.match import languages as lang
+from newswatch.match.index import WordIndex
 from newswatch.match.nodes import (
-    EMPTY,
     AllOf,
     AnyOf,
     CNode,
     NearNode,
     NotNode,
-    Occurrence,
     TermNode,
-    View,
     collect_hits,
-    positive_terms,
+    cost,
 )
 from newswatch.match.query import (
     FIELDS,
@@ -53,6 +50,7 @@ from newswatch.match.query import (
     parse_term,
     parse_variant,
 )
+from newswatch.match.view import Occurrence, View
 from newswatch.models import Article, Hit, Match
 
 __all__ = [
@@ -73,95 +71,6 @@ MAX_HITS_PER_TERM = 1  # per field, in alerts: the first occurrence (explain sho
 _TOKEN_CACHE_LIMIT = 300_000
 _INFLECT_MIN = 3  # shorter words are matched as written only
 _LENGTH_SLACK = (-3, 6)  # inflected forms are this much shorter/longer than the word
-
-
-# ------------------------------------------------------------------ the word index
-
-
-class WordIndex:
-    """Atoms and how to find them from a word of an article."""
-
-    def __init__(self) -> None:
-        self._ids: dict[tuple[str, bool, tuple[str, ...]], int] = {}
-        self.exact: dict[str, set[int]] = {}
-        self.prefixes: dict[str, set[int]] = {}
-        self.keyed: dict[tuple[str, str], set[int]] = {}
-        # Words of an article are analysed in a language only when their first two
-        # letters and length fit a watch word's: the analysis is the costly part.
-        self.gates: dict[str, set[tuple[str, int]]] = {}
-        self._prefix_lengths: list[int] = []
-        self._cache: dict[str, frozenset[int]] = {}
-        self.positive: set[str] = set()  # cached words that map to some atom
-        self._lock = threading.Lock()
-
-    def atom(self, word: str, prefix: bool, languages: tuple[str, ...]) -> int:
-        """The id of the atom for a folded watch word (created on first use)."""
-        languages = () if prefix or len(word) < _INFLECT_MIN else languages
-        key = (word, prefix, languages)
-        found = self._ids.get(key)
-        if found is not None:
-            return found
-        atom = len(self._ids)
-        self._ids[key] = atom
-        if prefix:
-            self.prefixes.setdefault(word, set()).add(atom)
-            if len(word) not in self._prefix_lengths:
-                self._prefix_lengths = sorted([*self._prefix_lengths, len(word)])
-            return atom
-        self.exact.setdefault(word, set()).add(atom)
-        for code in languages:
-            for k in lang.keys(code, word):
-                self.keyed.setdefault((code, k), set()).add(atom)
-            gate = self.gates.setdefault(code, set())
-            low, high = _LENGTH_SLACK
-            gate.update((word[:2], n) for n in range(len(word) + low, len(word) + high + 1))
-        return atom
-
-    @property
-    def size(self) -> int:
-        return len(self._ids)
-
-    def lookup(self, distinct: set[str]) -> None:
-        """Make sure every word in ``distinct`` has its atoms cached."""
-        cache = self._cache
-        missing = distinct.difference(cache)
-        if not missing:
-            return
-        with self._lock:
-            if len(cache) + len(missing) > _TOKEN_CACHE_LIMIT:
-                cache.clear()
-                self.positive.clear()
-                missing = distinct
-            for word in missing:
-                atoms = self._atoms_of(word)
-                cache[word] = atoms
-                if atoms:
-                    self.positive.add(word)
-
-    def atoms(self, word: str) -> frozenset[int]:
-        """The atoms ``word`` stands for (after :meth:`lookup`)."""
-        return self._cache.get(word) or self._atoms_of(word)
-
-    def _atoms_of(self, word: str) -> frozenset[int]:
-        found: set[int] = set()
-        exact = self.exact.get(word)
-        if exact:
-            found.update(exact)
-        for size in self._prefix_lengths:
-            if size > len(word):
-                break
-            hit = self.prefixes.get(word[:size])
-            if hit:
-                found.update(hit)
-        if len(word) >= _INFLECT_MIN:
-            gate = (word[:2], len(word))
-            for code, allowed in self.gates.items():
-                if gate in allowed:
-                    for k in lang.keys(code, word):
-                        hit = self.keyed.get((code, k))
-                        if hit:
-                            found.update(hit)
-        return frozenset(found) if found else EMPTY
 
 
 # ------------------------------------------------------------------ compiling
@@ -215,8 +124,9 @@ class _Compiler:
             return NotNode(self.node(node.child, source, fields, langs), shown, node.start)
         if isinstance(node, And | Or):
             parts = tuple(self.node(c, source, fields, langs) for c in node.children)
-            kind = AllOf if isinstance(node, And) else AnyOf
-            return kind(parts, shown, node.start)
+            if isinstance(node, Or):
+                return AnyOf(parts, shown, node.start)
+            return AllOf(parts, shown, node.start, tuple(sorted(parts, key=cost)))
         left = self.node(node.left, source, fields, langs)
         right = self.node(node.right, source, fields, langs)
         return NearNode(left, right, node.distance, shown, node.start)
@@ -278,16 +188,31 @@ class _Compiler:
 def _compiled(
     name: str, keywords: list[CNode], query: CNode | None, exclude: list[CNode]
 ) -> CompiledWatch:
-    """The watch with what triggers it: the atoms of the terms one of which must occur."""
+    """The watch with what triggers it: atoms one of which must occur for it to match."""
+    options = []
     if keywords:
-        terms = [t for k in keywords for t in positive_terms(k)]
-        always = any(t.pattern is not None for t in terms)
-    else:
-        assert query is not None
-        terms = positive_terms(query)
-        always = any(t.pattern is not None for t in terms) or query.holds(View.empty())
-    triggers = frozenset(a for t in terms for a in t.atoms)
-    return CompiledWatch(name, tuple(keywords), query, tuple(exclude), triggers, always)
+        options.append(_needs(AnyOf(tuple(keywords), "", 0)))
+    if query is not None:
+        options.append(None if query.holds(View.empty()) else _needs(query))
+    known = [o for o in options if o is not None]
+    triggers = min(known, key=len) if known else frozenset()
+    return CompiledWatch(name, tuple(keywords), query, tuple(exclude), triggers, not known)
+
+
+def _needs(node: CNode) -> frozenset[int] | None:
+    """Atoms one of which must occur for ``node`` to hold; None if it may hold without."""
+    if isinstance(node, TermNode):
+        return None if node.pattern is not None else frozenset(node.atoms[-1:])
+    if isinstance(node, NotNode):
+        return None
+    if isinstance(node, AnyOf):
+        found = [_needs(child) for child in node.children]
+        if any(f is None for f in found):
+            return None
+        return frozenset().union(*(f for f in found if f is not None))
+    children = (node.left, node.right) if isinstance(node, NearNode) else node.children
+    required = [f for f in map(_needs, children) if f is not None]
+    return min(required, key=len) if required else None
 
 
 def _unknown_group(name: str, known: list[str]) -> str:

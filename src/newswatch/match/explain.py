@@ -19,11 +19,11 @@ from newswatch.match.nodes import (
     NearNode,
     NotNode,
     TermNode,
-    View,
     collect_hits,
     positive_terms,
 )
 from newswatch.match.query import FIELDS
+from newswatch.match.view import View
 from newswatch.models import Hit
 
 __all__ = ["PartReport", "WatchReport", "explain", "format_reports"]
@@ -71,7 +71,8 @@ def _report(watch: CompiledWatch, view: View) -> WatchReport:
     matched = matches_watch(watch, view)
     found = [h for p in parts if p.part != "exclude" for h in p.hits] if matched else []
     ordered = sorted(found, key=lambda h: (FIELDS.index(h.field), h.start))
-    return WatchReport(watch.name, matched, tuple(parts), snippet(view.raw, ordered))
+    shown = snippet(view.raw, ordered) if matched else ""
+    return WatchReport(watch.name, matched, tuple(parts), shown)
 
 
 def _keywords(keywords: Sequence[CNode], view: View) -> PartReport:

@@ -1,213 +1,27 @@
-"""Compiled query nodes and the article view they are evaluated on.
-
-A :class:`View` holds one article as matching sees it: per field, the folded text, its
-words, and which atoms occur. Word positions, word offsets, the map back to the original
-text and /regex/ results are worked out only when a node asks for them, so an article
-that triggers no watch costs a fold, a split and a few set operations.
-"""
+"""Compiled query nodes: each says whether it holds on a :class:`View` of an article,
+and where it occurs there (for phrases, NEAR and hits)."""
 
 from __future__ import annotations
 
 import bisect
-import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from dataclasses import dataclass
 
 import regex
 
-from newswatch.match.normalize import NormalizedText, fold, normalize, word_spans, words
-from newswatch.match.query import FIELDS
-from newswatch.models import Article, Hit
-
-if TYPE_CHECKING:
-    from newswatch.match.engine import WordIndex
+from newswatch.match.index import EMPTY
+from newswatch.match.view import Occurrence, View
 
 __all__ = [
-    "EMPTY",
     "AllOf",
     "AnyOf",
     "CNode",
     "NearNode",
     "NotNode",
-    "Occurrence",
     "TermNode",
-    "View",
     "collect_hits",
+    "cost",
     "positive_terms",
 ]
-
-log = logging.getLogger(__name__)
-
-EMPTY: Final[frozenset[int]] = frozenset()
-REGEX_TIMEOUT: Final = 0.05  # seconds a /regex/ may spend on one field of one article
-MAX_REGEX_HITS: Final = 100
-_FIELD_ORDER: Final = {name: i for i, name in enumerate(FIELDS)}
-
-
-@dataclass(frozen=True, slots=True)
-class Occurrence:
-    """Where a term occurs: words ``first..last`` of ``field``; for a /regex/ also its
-    character span in the folded text (else that is derived from the words)."""
-
-    term: TermNode
-    field: str
-    first: int
-    last: int
-    start: int = -1
-    end: int = -1
-
-
-# ------------------------------------------------------------------ the view
-
-
-@dataclass(eq=False)
-class View:
-    """One article, folded and split, with the atoms of each field."""
-
-    raw: dict[str, str]
-    folded: dict[str, str]
-    tokens: dict[str, list[str]]
-    present: dict[str, set[int]]
-    index: WordIndex | None = None
-    positive: dict[str, set[str]] = field(default_factory=dict)
-    _positions: dict[str, dict[int, list[int]]] = field(default_factory=dict)
-    _spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-    _aligned: dict[str, NormalizedText] = field(default_factory=dict)
-    _regex: dict[tuple[int, str], list[tuple[int, int]]] = field(default_factory=dict)
-    _timeouts: list[str] = field(default_factory=list)
-
-    @classmethod
-    def empty(cls) -> View:
-        """An article with no text at all."""
-        return cls({}, {}, {}, {})
-
-    @classmethod
-    def of(cls, article: Article, index: WordIndex) -> View:
-        """Fold and split ``article``'s fields and look their words up in ``index``."""
-        raw = {name: text for name in FIELDS if (text := getattr(article, name))}
-        return cls.of_fields(raw, index)
-
-    @classmethod
-    def of_fields(cls, raw: Mapping[str, str], index: WordIndex) -> View:
-        """Like :meth:`of` for field texts."""
-        folded = {name: fold(text) for name, text in raw.items()}
-        tokens = {name: words(text) for name, text in folded.items()}
-        distinct = {name: set(found) for name, found in tokens.items()}
-        index.lookup(set().union(*distinct.values()))
-        positive = {name: found & index.positive for name, found in distinct.items()}
-        present: dict[str, set[int]] = {}
-        for name, found in positive.items():
-            atoms: set[int] = set()
-            for word in found:
-                atoms.update(index.atoms(word))
-            present[name] = atoms
-        return cls(dict(raw), folded, tokens, present, index, positive)
-
-    def atoms_present(self) -> set[int]:
-        """Every atom that occurs in some field."""
-        return set().union(*self.present.values()) if self.present else set()
-
-    def atoms_at(self, name: str, position: int) -> frozenset[int]:
-        """The atoms of the word at ``position`` in field ``name``."""
-        word = self.tokens[name][position]
-        if self.index is None or word not in self.positive.get(name, ()):
-            return EMPTY
-        return self.index.atoms(word)
-
-    def positions(self, name: str) -> dict[int, list[int]]:
-        """Field ``name``: atom -> the word positions where it occurs."""
-        found = self._positions.get(name)
-        if found is None:
-            found = {}
-            positive = self.positive.get(name, set())
-            if positive and self.index is not None:
-                for i, word in enumerate(self.tokens[name]):
-                    if word in positive:
-                        for atom in self.index.atoms(word):
-                            found.setdefault(atom, []).append(i)
-            self._positions[name] = found
-        return found
-
-    def spans(self, name: str) -> list[tuple[int, int]]:
-        """Field ``name``: where each word starts and ends in the folded text."""
-        found = self._spans.get(name)
-        if found is None:
-            found = self._spans[name] = word_spans(self.folded[name])
-        return found
-
-    def regex_spans(self, pattern: regex.Pattern[str], name: str) -> list[tuple[int, int]]:
-        """Non-empty matches of ``pattern`` in field ``name`` (none if it runs too long)."""
-        text = self.folded.get(name)
-        if not text:
-            return []
-        key = (id(pattern), name)
-        found = self._regex.get(key)
-        if found is None:
-            found = []
-            try:
-                for m in pattern.finditer(text, timeout=REGEX_TIMEOUT):
-                    if m.end() > m.start():
-                        found.append(m.span())
-                        if len(found) >= MAX_REGEX_HITS:
-                            break
-            except TimeoutError:
-                log.warning(
-                    "regex took too long, counted as no match pattern=/%s/ field=%s",
-                    pattern.pattern,
-                    name,
-                )
-                self._timeouts.append(pattern.pattern)
-                found = []
-            self._regex[key] = found
-        return found
-
-    def word_at(self, name: str, char: int) -> int:
-        """The position of the word at or after folded offset ``char``."""
-        starts = [s for s, _ in self.spans(name)]
-        return max(0, min(bisect.bisect_right(starts, char) - 1, len(starts) - 1))
-
-    def char_span(self, occurrence: Occurrence) -> tuple[int, int]:
-        """The occurrence's span in the folded text of its field."""
-        if occurrence.start >= 0:
-            return occurrence.start, occurrence.end
-        spans = self.spans(occurrence.field)
-        return spans[occurrence.first][0], spans[occurrence.last][1]
-
-    def original_span(self, occurrence: Occurrence) -> tuple[int, int]:
-        """The occurrence's span in the original text of its field."""
-        name = occurrence.field
-        aligned = self._aligned.get(name)
-        if aligned is None:
-            aligned = self._aligned[name] = normalize(self.raw[name])
-        start, end = self.char_span(occurrence)
-        return aligned.span(start, end)
-
-    def hit(self, occurrence: Occurrence) -> Hit:
-        """The occurrence as a :class:`Hit` on the original text."""
-        start, end = self.original_span(occurrence)
-        term = occurrence.term
-        text = self.raw[occurrence.field][start:end]
-        return Hit(term.label, occurrence.field, start, end, text, term.group)
-
-    def hits(self, found: Sequence[Occurrence], limit: int | None = None) -> list[Hit]:
-        """Hits for ``found``, in field and text order, at most ``limit`` per term and
-        field, without repeats."""
-        ordered = sorted(found, key=lambda o: (_FIELD_ORDER[o.field], self.char_span(o)))
-        counts: dict[tuple[str, str | None, str], int] = {}
-        seen: set[tuple[str, str | None, str, int]] = set()
-        result: list[Hit] = []
-        for occurrence in ordered:
-            term = occurrence.term
-            key = (term.label, term.group, occurrence.field)
-            start = self.char_span(occurrence)[0]
-            if (*key, start) in seen or (limit is not None and counts.get(key, 0) >= limit):
-                continue
-            seen.add((*key, start))
-            counts[key] = counts.get(key, 0) + 1
-            result.append(self.hit(occurrence))
-        return result
-
 
 # ------------------------------------------------------------------ nodes
 
@@ -237,7 +51,7 @@ class TermNode:
     def occurrences(self, view: View) -> list[Occurrence]:
         found: list[Occurrence] = []
         for name in self.fields:
-            if name not in view.folded:
+            if name not in view.raw:
                 continue
             if self.pattern is not None:
                 for start, end in view.regex_spans(self.pattern, name):
@@ -251,9 +65,10 @@ class TermNode:
 
     def _phrase(self, view: View, name: str) -> list[Occurrence]:
         first, rest = self.atoms[0], self.atoms[1:]
-        size = len(view.tokens[name])
+        layout = view.layout(name)
+        size = layout.count
         found = []
-        for i in view.positions(name).get(first, ()):
+        for i in layout.positions.get(first, ()):
             if i + len(rest) >= size and rest:
                 continue
             if all(atom in view.atoms_at(name, i + k + 1) for k, atom in enumerate(rest)):
@@ -278,14 +93,16 @@ class AnyOf:
 
 @dataclass(frozen=True, eq=False, slots=True)
 class AllOf:
-    """AND (and juxtaposition)."""
+    """AND (and juxtaposition); ``cheap_first`` is the children in the order they are
+    tried: single words before phrases and NEAR, /regex/ last."""
 
     children: tuple[CNode, ...]
     source: str
     offset: int
+    cheap_first: tuple[CNode, ...] = ()
 
     def holds(self, view: View) -> bool:
-        return all(child.holds(view) for child in self.children)
+        return all(child.holds(view) for child in self.cheap_first or self.children)
 
     def occurrences(self, view: View) -> list[Occurrence]:  # pragma: no cover - NEAR refuses AND
         return [o for child in self.children for o in child.occurrences(view)]
@@ -355,6 +172,17 @@ def collect_hits(node: CNode, view: View) -> list[Occurrence]:
     if isinstance(node, AllOf):
         return [o for c in node.children for o in collect_hits(c, view)]
     return []
+
+
+def cost(node: CNode) -> int:
+    """A rough rank of how much evaluating ``node`` costs."""
+    if isinstance(node, TermNode):
+        return 100 if node.pattern is not None else 1 if len(node.atoms) == 1 else 3
+    if isinstance(node, NotNode):
+        return cost(node.child)
+    if isinstance(node, NearNode):
+        return 5 + cost(node.left) + cost(node.right)
+    return sum(cost(child) for child in node.children)
 
 
 def positive_terms(node: CNode) -> list[TermNode]:

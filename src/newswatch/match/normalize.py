@@ -17,6 +17,7 @@ a term matches wherever its characters occur in sequence.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -24,9 +25,23 @@ from functools import lru_cache
 
 import regex
 
-__all__ = ["NormalizedText", "fold", "normalize", "word_spans", "words"]
+__all__ = [
+    "NormalizedText",
+    "Segment",
+    "fold",
+    "fold_mapped",
+    "normalize",
+    "split_words",
+    "words",
+]
 
 _FORMAT = regex.compile(r"\p{Cf}+")
+
+Segment = tuple[int, int, int, int]
+"""``(start, length, original start, original length)``: a stretch of normalized text that
+does not map one to one onto the original (a removed soft hyphen has length 0, an
+ellipsis expanded to three dots has length 3 and original length 1)."""
+
 
 # Look-alikes unified after NFKC and case folding. Apostrophes (U+02BC is a *letter*, so
 # without this "зʼїзд" would be one word and "з'їзд" two), dashes and minus signs, and ё.
@@ -63,12 +78,25 @@ _COMMON_NFKC = (
 )
 
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
+_WORD_FAST = re.compile(r"[^\W_]+")  # the same as _WORD on text without combining marks
 # Scripts written without spaces between words: each character is a word of its own.
 _NO_SPACES = (
     "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff\u2e80-\u2fdf\u3005-\u3007"
     "\u3021-\u3029\u3038-\u303b\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     "\ua9e0-\ua9ff\uaa60-\uaa7f\uf900-\ufaff\U00020000-\U0003ffff"
 )
+# Where combining marks live (Python's re does not count them as word characters): the
+# combining blocks, and whole blocks of scripts that write vowels or tones as marks.
+_MARKS = (
+    "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670"
+    "\u06d6-\u06ed\u0711\u0730-\u074a\u07a6-\u07b0\u07eb-\u07f3\u0816-\u082d"
+    "\u0859-\u085b\u0898-\u08ff\u0900-\u0dff\u0f00-\u0fff\u135d-\u135f"
+    "\u1700-\u18af\u1920-\u193b\u1a00-\u1aff\u1b00-\u1cff\u1dc0-\u1dff"
+    "\u20d0-\u20ff\u2cef-\u2cf1\u2d7f\u2de0-\u2dff\u302a-\u302f\u3099\u309a"
+    "\ua66f-\ua67d\ua69e\ua69f\ua6f0\ua6f1\ua800-\uabff\ufb1e\ufe00-\ufe0f"
+    "\ufe20-\ufe2f\U00010000-\U0001ffff\U000e0100-\U000e01ef"
+)
+_NEEDS_CARE = re.compile(f"[{_NO_SPACES}{_MARKS}]")
 _HAS_NO_SPACES = re.compile(f"[{_NO_SPACES}]")
 _WORD_MIXED = regex.compile(f"[{_NO_SPACES}]|(?:(?![{_NO_SPACES}])[\\p{{L}}\\p{{M}}\\p{{N}}])+")
 
@@ -79,106 +107,135 @@ def _unify(match: re.Match[str]) -> str:
 
 def fold(text: str) -> str:
     """The normalized form of ``text``: what terms are compared with."""
+    return _fold(text, mapped=False)[0]
+
+
+def fold_mapped(text: str) -> tuple[str, tuple[Segment, ...] | None]:
+    """:func:`fold` of ``text`` and, when they come cheap (only format characters and
+    the common expansions such as … change lengths: most text), its segments; None
+    means :func:`normalize` must work them out."""
+    return _fold(text, mapped=True)
+
+
+def _fold(text: str, *, mapped: bool) -> tuple[str, tuple[Segment, ...] | None]:
     if text.isascii():  # no format characters; NFKC is the identity; folds like lower()
-        return text.lower()
-    text = _FORMAT.sub("", text)
+        return text.lower(), ()
+    spots: list[tuple[int, int, int]] = []  # original start, original length, new length
+    if mapped:
+        spots += [(m.start(), m.end() - m.start(), 0) for m in _FORMAT.finditer(text)]
+    work = _FORMAT.sub("", text)
     for char, replacement in _COMMON_NFKC:
-        if char in text:
-            text = text.replace(char, replacement)
-    if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
-    text = text.casefold()
-    if not unicodedata.is_normalized("NFKC", text):  # folding can decompose (ǰ -> j + ̌)
-        text = unicodedata.normalize("NFKC", text)
-    if _UNIFY_RE.search(text):
-        text = _UNIFY_RE.sub(_unify, text)
-    return text
+        if char in work:
+            if mapped and len(replacement) != 1:
+                spots += [(m.start(), 1, len(replacement)) for m in re.finditer(char, text)]
+            work = work.replace(char, replacement)
+    one_to_one = unicodedata.is_normalized("NFKC", work)
+    if not one_to_one:
+        work = unicodedata.normalize("NFKC", work)
+    folded = work.casefold()
+    one_to_one = one_to_one and len(folded) == len(work)
+    if not unicodedata.is_normalized("NFKC", folded):  # folding can decompose (ǰ -> j + ̌)
+        folded = unicodedata.normalize("NFKC", folded)
+        one_to_one = False
+    if _UNIFY_RE.search(folded):
+        folded = _UNIFY_RE.sub(_unify, folded)
+    if not (mapped and one_to_one):
+        return folded, None
+    segments: list[Segment] = []
+    shift = 0
+    for start, old, new in sorted(spots):
+        segments.append((start + shift, new, start, old))
+        shift += new - old
+    return folded, tuple(segments)
+
+
+def _word_pattern(folded: str) -> re.Pattern[str] | regex.Pattern[str]:
+    if folded.isascii() or not _NEEDS_CARE.search(folded):
+        return _WORD_FAST
+    return _WORD_MIXED if _HAS_NO_SPACES.search(folded) else _WORD
 
 
 def words(folded: str) -> list[str]:
     """The words of folded text, in order."""
-    if _HAS_NO_SPACES.search(folded):
-        return _WORD_MIXED.findall(folded)
-    return _WORD.findall(folded)
+    return _word_pattern(folded).findall(folded)
 
 
-def word_spans(folded: str) -> list[tuple[int, int]]:
-    """Where each word of :func:`words` starts and ends in ``folded``."""
-    pattern = _WORD_MIXED if _HAS_NO_SPACES.search(folded) else _WORD
-    return [m.span() for m in pattern.finditer(folded)]
+def split_words(folded: str) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """The words of folded text and where each starts and ends."""
+    spans = tuple(m.span() for m in _word_pattern(folded).finditer(folded))
+    return tuple(folded[start:end] for start, end in spans), spans
 
 
 @dataclass(frozen=True, slots=True)
 class NormalizedText:
-    """``text`` is :func:`fold` of some original; ``starts[i]``/``ends[i]`` delimit the
-    original characters that ``text[i]`` came from (``None``: one to one)."""
+    """``text`` is :func:`fold` of some original; between its ``segments`` (sorted), it
+    maps one to one onto the original."""
 
     text: str
-    starts: tuple[int, ...] | None = None
-    ends: tuple[int, ...] | None = None
+    segments: tuple[Segment, ...] = ()
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span of the normalized span ``[start, end)``."""
-        if self.starts is None or self.ends is None:
+        if not self.segments:
             return start, end
-        size = len(self.starts)
-        if size == 0 or start >= size:
-            last = self.ends[-1] if size else 0
-            return last, last
-        return self.starts[start], self.ends[max(end - 1, start)]
+        if end <= start:
+            first = self._original(start, at_end=False)
+            return first, first
+        return self._original(start, at_end=False), self._original(end - 1, at_end=True)
+
+    def _original(self, index: int, *, at_end: bool) -> int:
+        found = bisect.bisect_right(self.segments, (index, _BIG)) - 1
+        if found < 0:
+            return index + (1 if at_end else 0)
+        start, length, original, original_length = self.segments[found]
+        if index < start + length:
+            return original + original_length if at_end else original
+        return original + original_length + (index - start - length) + (1 if at_end else 0)
 
 
+_BIG = 1 << 62
 _CHUNK = re.compile(r"\s+|\S+")
 
 
 def normalize(text: str) -> NormalizedText:
-    """:func:`fold` of ``text`` with the map back to the original characters.
+    """:func:`fold` of ``text`` with the map back to the original characters."""
+    folded, segments = fold_mapped(text)
+    if segments is None:
+        segments = _chunked_segments(text)
+    return NormalizedText(folded, segments)
 
-    Whitespace never combines with its neighbours under NFKC or case folding, so the text
-    is normalized chunk by chunk (chunks repeat: they are cached) and the maps joined.
-    """
-    if text.isascii():
-        return NormalizedText(text.lower())
-    pieces: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
+
+def _chunked_segments(text: str) -> tuple[Segment, ...]:
+    """Segments worked out chunk by chunk: whitespace never combines with its neighbours
+    under NFKC or case folding, and chunks repeat (they are cached)."""
+    segments: list[Segment] = []
+    position = 0
     for found in _CHUNK.finditer(text):
+        piece, local = _chunk(found.group())
         base = found.start()
-        piece, local_starts, local_ends = _chunk(found.group())
-        pieces.append(piece)
-        if local_starts is None or local_ends is None:
-            starts.extend(range(base, base + len(piece)))
-            ends.extend(range(base + 1, base + len(piece) + 1))
-        else:
-            starts.extend(base + i for i in local_starts)
-            ends.extend(base + i for i in local_ends)
-    return NormalizedText("".join(pieces), tuple(starts), tuple(ends))
+        segments.extend((position + s, n, base + o, m) for s, n, o, m in local)
+        position += len(piece)
+    return tuple(segments)
 
 
-_Local = tuple[int, ...] | None
-
-
-@lru_cache(maxsize=1 << 16)
-def _chunk(chunk: str) -> tuple[str, _Local, _Local]:
-    """One chunk folded, with its local map (None when it maps one to one)."""
+@lru_cache(maxsize=1 << 14)
+def _chunk(chunk: str) -> tuple[str, tuple[Segment, ...]]:
+    """One chunk folded, with its local segments."""
     whole = fold(chunk)
-    starts: list[int] = []
-    ends: list[int] = []
+    segments: list[Segment] = []
     parts: list[str] = []
+    position = 0
     for first, last in _clusters(chunk):
         piece = fold(chunk[first:last])
         parts.append(piece)
-        starts.extend([first] * len(piece))
-        ends.extend([last] * len(piece))
+        if len(piece) != 1 or last - first != 1:
+            segments.append((position, len(piece), first, last - first))
+        position += len(piece)
     if "".join(parts) != whole:
         # Normalization joined characters across clusters (Hangul jamo, for instance):
-        # map proportionally; the hit still lands on the right chunk.
-        size = max(len(whole), 1)
-        starts = [min(i * len(chunk) // size, len(chunk) - 1) for i in range(len(whole))]
-        ends = [min(s + 1, len(chunk)) for s in starts]
-    if len(whole) == len(chunk) and starts == list(range(len(chunk))):
-        return whole, None, None
-    return whole, tuple(starts), tuple(ends)
+        # the chunk maps as a whole.
+        return whole, ((0, len(whole), 0, len(chunk)),)
+    return whole, tuple(segments)
 
 
 def _clusters(chunk: str) -> list[tuple[int, int]]:
