@@ -360,28 +360,30 @@ def explain(
     click.echo(format_reports(reports) if reports else "no watches configured")
 
 
-def _since(value: str) -> timedelta | None:
+def _since(ctx: click.Context, param: click.Parameter, value: str) -> timedelta | None:
+    """``--since``: a duration, or ``all``."""
     if value.strip().lower() == "all":
         return None
     try:
         return parse_duration(value)
     except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+        raise click.BadParameter(str(exc), ctx, param) from None
 
 
 @main.command()
 @click.option(
     "--since",
+    "window",
     default="7d",
     show_default=True,
+    callback=_since,
     help="How far back: a duration (30m, 12h, 7d) or 'all'.",
 )
 @click.option("--watch", "watch", metavar="NAME", help="Only this watch.")
 @click.pass_context
-def replay(ctx: click.Context, since: str, watch: str | None) -> None:
+def replay(ctx: click.Context, window: timedelta | None, watch: str | None) -> None:
     """Run the watchlist as it is now over stored articles; print what would alert, send
     nothing."""
-    window = _since(since)
     settings = settings_from(ctx)
     _one_watch(settings, watch)
     if not settings.database.exists():

@@ -488,15 +488,39 @@ def loads_config(
     issues += [translator.issue(error) for error in _explaining(errors)]
     issues += _cross_check(doc)
     problems = _problems(doc, issues, str(path))
-    if settings is None:
-        raise ConfigError(problems)
-    database = resolve_database(settings.database, path, env)
-    settings = settings.model_copy(update={"source": path, "database": database})
-    for check in checks:
-        problems += _checked(doc, text, str(path), check(settings))
-    if problems:
+    if settings is not None:
+        database = resolve_database(settings.database, path, env)
+        settings = settings.model_copy(update={"source": path, "database": database})
+    checkable = settings if settings is not None else _checkable(doc.data)
+    if checkable is not None:
+        for check in checks:
+            problems += _checked(doc, text, str(path), check(checkable))
+    if problems or settings is None:
         raise ConfigError(problems)
     return settings
+
+
+_PLACEHOLDER: Final = WatchSettings(name="(invalid watch)", keywords=("placeholder",))
+
+
+def _checkable(data: dict[str, Any]) -> Settings | None:
+    """When the whole file did not validate, settings with its valid terms and watches
+    (an invalid watch replaced by a placeholder, so that indexes stay put), so that the
+    checks can report their problems in the same run; None if even that is not possible."""
+    watches = data.get("watches", [])
+    if not isinstance(watches, list):
+        return None
+    try:
+        terms = Settings.model_validate({"terms": data.get("terms") or {}}).terms
+    except ValidationError:
+        return None
+    valid = []
+    for item in watches:
+        try:
+            valid.append(Settings.model_validate({"watches": [item]}).watches[0])
+        except ValidationError:
+            valid.append(_PLACEHOLDER)
+    return Settings.model_construct(terms=terms, watches=tuple(valid))
 
 
 def _checked(

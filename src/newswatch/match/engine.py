@@ -221,11 +221,19 @@ def _unknown_group(name: str, known: list[str]) -> str:
     return f"unknown term group '@{name}'{hint}"
 
 
+# Country codes and three-letter codes people write for a language code.
+_LIKELY_LANGUAGE = {"by": "be", "bel": "be", "ua": "uk", "ukr": "uk", "rus": "ru"}
+_LIKELY_LANGUAGE |= {"eng": "en", "gb": "en", "us": "en", "ger": "de", "deu": "de", "pol": "pl"}
+
+
 def _unknown_language(code: object) -> str:
     known = lang.language_names()
-    guess = difflib.get_close_matches(str(code), known, n=1, cutoff=0.5)
-    hint = f" (did you mean '{guess[0]}'?)" if guess else ""
-    return f"unknown language '{code}'{hint}; supported: {', '.join(known)}"
+    text = str(code).lower()
+    guess = _LIKELY_LANGUAGE.get(text) or next(
+        iter(difflib.get_close_matches(text, known, n=1, cutoff=0.5)), None
+    )
+    hint = f" (did you mean '{guess}'?)" if guess else ""
+    return f"unknown language '{code}'{hint}; ISO 639-1 codes: {', '.join(known)}"
 
 
 # ------------------------------------------------------------------ the watchlist

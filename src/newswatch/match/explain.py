@@ -113,12 +113,19 @@ def _why_not(node: CNode, view: View) -> str:
         for side in (node.left, node.right):
             if not side.holds(view):
                 return _why_not(side, view)
-        return f"{where} fails: both occur, but never within {node.distance} words"
+        return f"{where} fails: both occur, but {_apart(node.distance)}"
     if isinstance(node, AnyOf):
         return f"{where} fails: none of its terms occurs"
     assert isinstance(node, TermNode)
     fields = "" if len(node.fields) == len(FIELDS) else f" in the {node.fields[0]}"
     return f"{where} fails: it does not occur{fields}"
+
+
+def _apart(distance: int) -> str:
+    if distance == 0:
+        return "never next to each other"
+    words = "word" if distance == 1 else "words"
+    return f"never with {distance} {words} or fewer between them"
 
 
 def _terms(hits: Sequence[Hit]) -> str:

@@ -78,25 +78,12 @@ _COMMON_NFKC = (
 )
 
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
-_WORD_FAST = re.compile(r"[^\W_]+")  # the same as _WORD on text without combining marks
 # Scripts written without spaces between words: each character is a word of its own.
 _NO_SPACES = (
     "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff\u2e80-\u2fdf\u3005-\u3007"
     "\u3021-\u3029\u3038-\u303b\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
     "\ua9e0-\ua9ff\uaa60-\uaa7f\uf900-\ufaff\U00020000-\U0003ffff"
 )
-# Where combining marks live (Python's re does not count them as word characters): the
-# combining blocks, and whole blocks of scripts that write vowels or tones as marks.
-_MARKS = (
-    "\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670"
-    "\u06d6-\u06ed\u0711\u0730-\u074a\u07a6-\u07b0\u07eb-\u07f3\u0816-\u082d"
-    "\u0859-\u085b\u0898-\u08ff\u0900-\u0dff\u0f00-\u0fff\u135d-\u135f"
-    "\u1700-\u18af\u1920-\u193b\u1a00-\u1aff\u1b00-\u1cff\u1dc0-\u1dff"
-    "\u20d0-\u20ff\u2cef-\u2cf1\u2d7f\u2de0-\u2dff\u302a-\u302f\u3099\u309a"
-    "\ua66f-\ua67d\ua69e\ua69f\ua6f0\ua6f1\ua800-\uabff\ufb1e\ufe00-\ufe0f"
-    "\ufe20-\ufe2f\U00010000-\U0001ffff\U000e0100-\U000e01ef"
-)
-_NEEDS_CARE = re.compile(f"[{_NO_SPACES}{_MARKS}]")
 _HAS_NO_SPACES = re.compile(f"[{_NO_SPACES}]")
 _WORD_MIXED = regex.compile(f"[{_NO_SPACES}]|(?:(?![{_NO_SPACES}])[\\p{{L}}\\p{{M}}\\p{{N}}])+")
 
@@ -149,9 +136,7 @@ def _fold(text: str, *, mapped: bool) -> tuple[str, tuple[Segment, ...] | None]:
     return folded, tuple(segments)
 
 
-def _word_pattern(folded: str) -> re.Pattern[str] | regex.Pattern[str]:
-    if folded.isascii() or not _NEEDS_CARE.search(folded):
-        return _WORD_FAST
+def _word_pattern(folded: str) -> regex.Pattern[str]:
     return _WORD_MIXED if _HAS_NO_SPACES.search(folded) else _WORD
 
 

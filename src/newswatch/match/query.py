@@ -417,7 +417,8 @@ def _reframe(node: Node, start: int, end: int) -> Node:
 
 
 def _expected_term(token: _Token, after: _Token | None) -> str:
-    where = f" after {after.text}" if after is not None else ""
+    shown = f"{after.text}:" if after is not None and after.kind == "FIELD" else ""
+    where = f" after {shown or after.text}" if after is not None else ""
     if token.kind == "END":
         return f"expected a term{where}, but the query ends here"
     if token.kind == ")":
