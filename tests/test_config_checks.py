@@ -54,8 +54,9 @@ CASES = [
           - name: w
             query: "Belarus AND \\"leaked doc\\" NEAR/x b"
         """,
+        "conf/w.yaml:3:40: watch 'w': query: NEAR needs the largest number of words "
+        "allowed between its terms, e.g. NEAR/5\n"
         """\
-        conf/w.yaml:3:40: watch 'w': query: NEAR needs the largest number of words allowed between its terms, e.g. NEAR/5
                 query: "Belarus AND \\"leaked doc\\" NEAR/x b"
                                                    ^""",
         id="double-quoted with escapes",
@@ -82,8 +83,9 @@ CASES = [
               Belarus
               AND lEAK or x
         """,
+        "conf/w.yaml:5:16: watch 'w': query: 'or' is not an operator: write OR in "
+        'capitals, or "or" in quotes to look for the word\n'
         """\
-        conf/w.yaml:5:16: watch 'w': query: 'or' is not an operator: write OR in capitals, or "or" in quotes to look for the word
                   AND lEAK or x
                            ^""",
         id="literal block",
@@ -107,8 +109,10 @@ CASES = [
           - name: w
             keywords: [Belarus, "Belarus AND leak"]
         """,
+        "conf/w.yaml:3:34: watch 'w': keywords item 2: AND makes this a query, but a "
+        "keyword is one term: put boolean expressions in 'query' (or quote the phrase to "
+        "look for it)\n"
         """\
-        conf/w.yaml:3:34: watch 'w': keywords item 2: AND makes this a query, but a keyword is one term: put boolean expressions in 'query' (or quote the phrase to look for it)
                 keywords: [Belarus, "Belarus AND leak"]
                                              ^""",
         id="operator in a keyword",
@@ -158,8 +162,9 @@ CASES = [
           - name: w
             query: ${QUERY}
         """,
+        "conf/w.yaml:3:12: watch 'w': query: 'and' is not an operator: write AND in "
+        'capitals, or "and" in quotes to look for the word\n'
         """\
-        conf/w.yaml:3:12: watch 'w': query: 'and' is not an operator: write AND in capitals, or "and" in quotes to look for the word
                 query: ${QUERY}
                        ^""",
         id="from the environment: at the value",
@@ -171,7 +176,8 @@ CASES = [
 def test_query_problem_is_located_inside_the_value(text: str, expected: str) -> None:
     """A problem in a query, keyword, exclude item, variant or language is reported at
     its line and column in the file, with a caret excerpt when it has a spot."""
-    assert report(text, {"QUERY": "a and b"}) == textwrap.dedent(expected)
+    lines = [line.removeprefix(" " * 8) for line in expected.split("\n")]
+    assert report(text, {"QUERY": "a and b"}) == "\n".join(lines)
 
 
 def test_query_problems_come_with_the_other_problems() -> None:
