@@ -65,6 +65,18 @@ CASES = [
         """\
         watches:
           - name: w
+            query: "\\"leaked documents"
+        """,
+        """\
+        conf/w.yaml:3:14: watch 'w': query: this phrase is never closed: add the closing "
+                query: "\\"leaked documents"
+                         ^""",
+        id="double-quoted, error on an escaped first character",
+    ),
+    pytest.param(
+        """\
+        watches:
+          - name: w
             query: >-
               Belarus AND
               title:(leak* OR summary:x)

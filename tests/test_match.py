@@ -245,10 +245,17 @@ def test_query_hits_leave_out_negated_terms() -> None:
     assert [h.term for h in match.hits] == ["Belarus", "leak*"]
 
 
-def test_phrase_hit_spans_the_phrase() -> None:
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("The leaked — documents", "leaked — documents"),
+        ("documents leaked documents", "leaked documents"),  # a word seen before the hit
+    ],
+)
+def test_phrase_hit_spans_the_phrase(content: str, expected: str) -> None:
     """A phrase hit covers its words and what separates them."""
-    (match,) = run({"keywords": ["leaked documents"]}, content="The leaked — documents")
-    assert match.hits[0].text == "leaked — documents"
+    (match,) = run({"keywords": ["leaked documents"]}, content=content)
+    assert match.hits[0].text == expected
 
 
 def test_hits_are_the_first_per_term_and_field() -> None:

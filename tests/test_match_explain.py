@@ -46,7 +46,8 @@ def test_matching_watch_lists_hits_with_fields_and_offsets() -> None:
         (
             {"query": "@belarus AND (leak* OR secret)"},
             "Belarus votes",
-            "query: FAILS: '(leak* OR secret)' (column 14) fails: none of its terms occurs",
+            "query: FAILS: '(leak* OR secret)' (column 14): no alternative holds: "
+            "'leak*' (column 15) does not occur; 'secret' (column 24) does not occur",
         ),
         (
             {"query": "Belarus AND NOT hockey"},
@@ -62,7 +63,13 @@ def test_matching_watch_lists_hits_with_fields_and_offsets() -> None:
         (
             {"query": "Belarus title:Minsk"},
             "Belarus",
-            "query: FAILS: 'Minsk' (column 15) fails: it does not occur in the title",
+            "query: FAILS: 'Minsk' (column 15) does not occur in the title",
+        ),
+        (
+            {"query": "title:@belarus OR x"},
+            "nothing",
+            "query: FAILS: 'title:@belarus OR x' (column 1): no alternative holds: "
+            "'@belarus' (column 7): no variant occurs in the title; 'x' (column 19) does not occur",
         ),
         (
             {"keywords": ["Belarus"], "exclude": ["hockey"]},

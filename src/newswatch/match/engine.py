@@ -117,7 +117,7 @@ class _Compiler:
             variants = tuple(
                 self.term(v, fields, langs, group=node.name) for v in self.variants[node.name]
             )
-            return AnyOf(variants, shown, node.start)
+            return AnyOf(variants, shown, node.start, node.name)
         if isinstance(node, Field):
             return self.node(node.child, source, (node.field,), langs)
         if isinstance(node, Not):

@@ -101,7 +101,7 @@ def _exclude(exclude: Sequence[CNode], view: View) -> PartReport:
 
 
 def _why_not(node: CNode, view: View) -> str:
-    """The innermost part of a query that fails, and why."""
+    """Why a query part that does not hold fails: its innermost failing parts."""
     where = f"'{node.source}' (column {node.offset + 1})"
     if isinstance(node, AllOf):
         failing = next(c for c in node.children if not c.holds(view))
@@ -114,11 +114,19 @@ def _why_not(node: CNode, view: View) -> str:
             if not side.holds(view):
                 return _why_not(side, view)
         return f"{where} fails: both occur, but {_apart(node.distance)}"
+    if isinstance(node, AnyOf) and node.group is not None:
+        return f"{where}: no variant occurs{_in(node.children[0])}"
     if isinstance(node, AnyOf):
-        return f"{where} fails: none of its terms occurs"
-    assert isinstance(node, TermNode)
-    fields = "" if len(node.fields) == len(FIELDS) else f" in the {node.fields[0]}"
-    return f"{where} fails: it does not occur{fields}"
+        reasons = "; ".join(_why_not(child, view) for child in node.children)
+        return f"{where}: no alternative holds: {reasons}"
+    return f"{where} does not occur{_in(node)}"
+
+
+def _in(node: CNode) -> str:
+    """`` in the title`` for a term restricted to one field."""
+    if isinstance(node, TermNode) and len(node.fields) == 1:
+        return f" in the {node.fields[0]}"
+    return ""
 
 
 def _apart(distance: int) -> str:

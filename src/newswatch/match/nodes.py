@@ -78,11 +78,12 @@ class TermNode:
 
 @dataclass(frozen=True, eq=False, slots=True)
 class AnyOf:
-    """OR, and @group (any of its variants)."""
+    """OR, and @group (any of its variants: then ``group`` is its name)."""
 
     children: tuple[CNode, ...]
     source: str
     offset: int
+    group: str | None = None
 
     def holds(self, view: View) -> bool:
         return any(child.holds(view) for child in self.children)
