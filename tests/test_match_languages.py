@@ -57,6 +57,7 @@ SENTENCES = [
     ("be", "Кіеў", "Дэлегацыя прыехала з Кіева.", "Кіева"),
     ("be", "дакумент", "Журналісты апублікавалі сотні дакументаў.", "дакументаў"),
     ("be", "Ціханоўская", "Сустрэча са Святланай Ціханоўскай адбылася ў Вільні.", "Ціханоўскай"),
+    ("be", "уцечка", "Пасля ўцечкі дакументаў пачаліся ператрусы.", "ўцечкі"),
     # English (Snowball)
     ("en", "leak", "Documents leaked to the press describe the plan.", "leaked"),
     ("en", "leak", "The leaks embarrassed the government in Minsk.", "leaks"),
@@ -154,6 +155,7 @@ def test_inflection_applies_to_groups_queries_and_exclusions() -> None:
         ("ціханоўскую", "ціханоўск"),
         ("дакументамі", "дакумент"),
         ("мінск", "мінск"),
+        ("ўцечку", "уцечк"),  # ў after a vowel is у
         ("ды", "ды"),  # short words stay
     ],
 )

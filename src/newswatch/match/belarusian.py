@@ -7,7 +7,8 @@ standard orthography, longest first, keeping a stem of at least three letters. I
 Беларусь ~ Беларусі ~ Беларуссю, Лукашэнка ~ Лукашэнкі ~ Лукашэнкам, Кіеў ~ Кіева,
 Ціханоўская ~ Ціханоўскай ~ Ціханоўскую; it does not undo consonant alternations
 (Ліда ~ Лідзе), and reads final -оў/-еў as the в of the other cases, so genitive plurals
-in -оў (гадоў) stay apart from their singulars. Input is folded text (ё is already е).
+in -оў (гадоў) stay apart from their singulars. A word-initial ў (у after a vowel: пра
+ўцечку) is read as у. Input is folded text (ё is already е).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ _MIN_STEM: Final = 3
 
 def stem(word: str) -> str:
     """The stem of one folded Belarusian word."""
+    if word.startswith("ў"):
+        word = "у" + word[1:]  # у is written ў after a vowel: уцечка ~ пра ўцечку
     if len(word) <= _MIN_STEM:
         return word
     if word.endswith(("оў", "еў")):

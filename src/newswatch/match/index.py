@@ -82,7 +82,8 @@ class WordIndex:
             for key_ in lang.keys(code, word):
                 self.keyed.setdefault((code, key_), set()).add(atom)
             gate = self.gates.setdefault(code, set())
-            gate.update((word[:2], n) for n in range(len(word) + low, len(word) + high + 1))
+            sizes = range(len(word) + low, len(word) + high + 1)
+            gate.update((start, n) for start in lang.beginnings(code, word) for n in sizes)
         return atom
 
     # -- reading articles ------------------------------------------------------------

@@ -24,7 +24,7 @@ import Stemmer
 from newswatch.match.belarusian import stem as belarusian_stem
 from newswatch.match.normalize import fold
 
-__all__ = ["LANGUAGES", "keys", "language_names"]
+__all__ = ["LANGUAGES", "beginnings", "keys", "language_names"]
 
 # ISO 639-1 code -> Snowball algorithm (what PyStemmer calls it).
 _SNOWBALL: Final = {
@@ -72,6 +72,13 @@ _CACHE_LIMIT: Final = 200_000
 _lock = threading.Lock()
 _analyzers: dict[str, Callable[[str], tuple[str, ...]]] = {}
 _caches: dict[str, dict[str, tuple[str, ...]]] = {}
+
+
+def beginnings(language: str, word: str) -> tuple[str, ...]:
+    """How the inflected forms of ``word`` may begin (their first two letters)."""
+    if language == "be" and word[:1] in ("у", "ў"):
+        return ("у" + word[1:2], "ў" + word[1:2])  # у is written ў after a vowel
+    return (word[:2],)
 
 
 def language_names() -> list[str]:
