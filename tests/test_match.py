@@ -209,6 +209,20 @@ def test_normalization(keyword: str, title: str, expected: bool) -> None:
     assert matches({"keywords": [keyword]}, title=title) is expected
 
 
+def test_regex_that_runs_too_long_counts_as_no_match(caplog: pytest.LogCaptureFixture) -> None:
+    """A regex that backtracks on one article is stopped, counts as no match, is logged,
+    and the other watches still match."""
+    settings = Settings(
+        watches=[
+            {"name": "slow", "query": "/(x+x+)+y/"},  # passes the load-time probes
+            {"name": "plain", "keywords": ["Belarus"]},
+        ]
+    )
+    found = compile_watchlist(settings).match(article(title="Belarus", content="x" * 3000))
+    assert [m.watch for m in found] == ["plain"]
+    assert "regex took too long" in caplog.text and "(x+x+)+y" in caplog.text
+
+
 def test_hits_report_term_field_and_original_text() -> None:
     """A hit names the term, its field, and the original text at its offsets."""
     (match,) = run(

@@ -100,3 +100,9 @@ def test_only_the_named_watch_is_explained() -> None:
     )
     reports = explain(compile_watchlist(settings), {"content": "x2"}, watch="b")
     assert [(r.watch, r.matched) for r in reports] == [("b", True)]
+
+
+def test_explain_notes_a_regex_that_ran_too_long() -> None:
+    """explain says when a watch's regex was stopped on the text."""
+    text = report({"query": "/(x+x+)+y/"}, content="x" * 3000)
+    assert "  note: /(x+x+)+y/ ran too long on this text and counted as no match" in text

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from newswatch.match.query import (
@@ -163,9 +161,7 @@ def test_group_variant_errors(variant: str, message: str) -> None:
         parse_variant(variant)
 
 
-def test_catastrophic_regex_is_refused_quickly() -> None:
-    """A pattern that backtracks catastrophically is refused at load, not run for ever."""
-    started = time.monotonic()
+def test_catastrophic_regex_is_refused_at_load() -> None:
+    """A pattern that backtracks catastrophically on common text is refused at load."""
     with pytest.raises(QueryError, match="can take too long"):
         parse_query("/(\\w+\\s?)+$/")
-    assert time.monotonic() - started < 5  # bounded by the probe timeouts, not the pattern

@@ -49,6 +49,7 @@ class WatchReport:
     matched: bool
     parts: tuple[PartReport, ...]
     snippet: str = ""
+    slow: tuple[str, ...] = ()  # /regex/ patterns that ran too long on this text
 
 
 def explain(
@@ -72,7 +73,28 @@ def _report(watch: CompiledWatch, view: View) -> WatchReport:
     found = [h for p in parts if p.part != "exclude" for h in p.hits] if matched else []
     ordered = sorted(found, key=lambda h: (FIELDS.index(h.field), h.start))
     shown = snippet(view.raw, ordered) if matched else ""
-    return WatchReport(watch.name, matched, tuple(parts), shown)
+    mine = {t.pattern.pattern for t in _terms_of(watch) if t.pattern is not None}
+    slow = tuple(dict.fromkeys(p for p in view.timeouts if p in mine))
+    return WatchReport(watch.name, matched, tuple(parts), shown, slow)
+
+
+def _terms_of(watch: CompiledWatch) -> list[TermNode]:
+    """Every term of a watch, negated or not."""
+    found: list[TermNode] = []
+    stack: list[CNode] = [*watch.keywords, *watch.exclude]
+    if watch.query is not None:
+        stack.append(watch.query)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, TermNode):
+            found.append(node)
+        elif isinstance(node, NotNode):
+            stack.append(node.child)
+        elif isinstance(node, NearNode):
+            stack += [node.left, node.right]
+        else:
+            stack += node.children
+    return found
 
 
 def _keywords(keywords: Sequence[CNode], view: View) -> PartReport:
@@ -160,6 +182,9 @@ def format_reports(reports: Sequence[WatchReport]) -> str:
                 continue
             lines.append(f"  {part.part}: {status}" + (f": {part.reason}" if part.reason else ""))
             lines += [f"    {_label(h)}: {_place(h)}" for h in part.hits]
+        lines += [
+            f"  note: /{p}/ ran too long on this text and counted as no match" for p in report.slow
+        ]
         if report.snippet:
             lines.append(f"  snippet: {report.snippet}")
     return "\n".join(lines)

@@ -35,6 +35,21 @@ MAX_REGEX_HITS: Final = 100
 _FIELD_ORDER: Final = {name: i for i, name in enumerate(FIELDS)}
 
 
+_timeouts: dict[str, int] = {}
+
+
+def _report_timeout(pattern: str, name: str) -> None:
+    """Log a /regex/ that ran too long: the 1st, 10th, 100th... time, not every article."""
+    count = _timeouts[pattern] = _timeouts.get(pattern, 0) + 1
+    if str(count) == "1" + "0" * (len(str(count)) - 1):
+        log.warning(
+            "regex took too long on a field and counted as no match pattern=/%s/ field=%s times=%d",
+            pattern,
+            name,
+            count,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Occurrence:
     """Where a term occurs: words ``first..last`` of ``field``; for a /regex/ also its
@@ -236,12 +251,8 @@ class View:
                         if len(found) >= MAX_REGEX_HITS:
                             break
             except TimeoutError:
-                log.warning(
-                    "regex took too long, counted as no match pattern=/%s/ field=%s",
-                    pattern.pattern,
-                    name,
-                )
                 self.timeouts.append(pattern.pattern)
+                _report_timeout(pattern.pattern, name)
                 found = []
             self._regex[key] = found
         return found
