@@ -6,12 +6,20 @@ its exclude terms occurs (SPEC §3). Compiling turns every watch into a small tr
 languages). The whole watchlist shares one index from words to atoms, so an article is
 read once, whatever the number of watches:
 
-1. each field is folded and split into words (:mod:`~newswatch.match.normalize`);
-2. each distinct word is looked up in the index (the answer for a word is cached: exact
-   words, prefixes, and inflected forms through :mod:`~newswatch.match.languages`);
-3. only the watches triggered by an atom that occurs (plus the few that could match
-   without any: pure ``NOT`` queries, /regex/ terms) are evaluated.
+1. each field is split at whitespace and every distinct chunk is looked up in the
+   :class:`~newswatch.match.index.WordIndex` (cached: a chunk is folded and split into
+   words, and its words matched against exact words, prefixes and inflected forms, only
+   the first time it is seen);
+2. only the watches triggered by an atom that occurs (plus the few that could match
+   without any: pure ``NOT`` queries, /regex/ terms) are evaluated, on a
+   :class:`~newswatch.match.view.View` that works out word positions, offsets and folded
+   text only when a node asks.
 
+Modules: :mod:`~newswatch.match.syntax`, :mod:`~newswatch.match.terms` and
+:mod:`~newswatch.match.query` parse; :mod:`~newswatch.match.normalize` folds text;
+:mod:`~newswatch.match.languages` (and :mod:`~newswatch.match.belarusian`) inflect;
+:mod:`~newswatch.match.index`, :mod:`~newswatch.match.view` and
+:mod:`~newswatch.match.nodes` evaluate; :mod:`~newswatch.match.explain` explains.
 Hits keep offsets into the original field text, for snippets and highlighting.
 """
 

@@ -21,9 +21,28 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-import regex
-
-from newswatch.match.normalize import _UNIFY, fold, words
+from newswatch.match.syntax import (
+    FIELDS,
+    And,
+    Field,
+    Group,
+    Near,
+    Node,
+    Not,
+    Or,
+    QueryError,
+    Regex,
+    Words,
+    groups_in,
+)
+from newswatch.match.terms import (
+    FIELD_LIKE,
+    group_term,
+    parse_term,
+    parse_variant,
+    regex_term,
+    words_term,
+)
 
 __all__ = [
     "FIELDS",
@@ -43,98 +62,7 @@ __all__ = [
     "parse_variant",
 ]
 
-FIELDS: Final = ("title", "summary", "content")
 MAX_NEAR: Final = 1000
-MIN_PREFIX: Final = 2
-REGEX_FLAGS: Final = regex.IGNORECASE | regex.FULLCASE | regex.UNICODE
-REGEX_PROBE_TIMEOUT: Final = 0.05
-# Texts that make backtracking patterns such as (a+)+$ or (\w+\s?)+$ blow up.
-_PROBES: Final = ("a" * 4000 + "!", "word " * 800 + "!", "1" * 4000 + "x", "a-" * 2000)
-
-
-class QueryError(ValueError):
-    """A query (or term) cannot be used; ``offset`` is where in its text."""
-
-    def __init__(self, message: str, offset: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.offset = offset
-
-
-# ------------------------------------------------------------------ the tree
-
-
-@dataclass(frozen=True, slots=True)
-class Words:
-    """A word, a prefix or a phrase: folded words that must follow each other."""
-
-    text: str  # as written, without quotes
-    words: tuple[str, ...]
-    prefix: tuple[bool, ...]  # per word: a trailing * makes it a prefix
-    start: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class Regex:
-    """A /regex/ term, compiled."""
-
-    text: str  # as written, with the slashes
-    pattern: regex.Pattern[str]
-    start: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    """``@name``: any variant of ``terms: name``."""
-
-    name: str
-    start: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    """``title:``, ``summary:`` or ``content:`` on a term or a parenthesised part."""
-
-    field: str
-    child: Node
-    start: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    child: Node
-    start: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class And:
-    children: tuple[Node, ...]
-    start: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class Or:
-    children: tuple[Node, ...]
-    start: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class Near:
-    left: Node
-    right: Node
-    distance: int
-    start: int
-    end: int
-
-
-Node = Words | Regex | Group | Field | Not | And | Or | Near
 
 
 # ------------------------------------------------------------------ lexer
@@ -150,8 +78,6 @@ class _Token:
 
 
 _SPECIAL: Final = frozenset('()"')
-_GROUP_NAME: Final = re.compile(r"[\w-]+")
-_FIELD_LIKE: Final = re.compile(r"([A-Za-z]+):")
 _OPERATOR_WORDS: Final = {"and": "AND", "or": "OR", "not": "NOT"}
 
 
@@ -201,7 +127,7 @@ def _lex_bare(text: str, i: int, tokens: list[_Token]) -> int:
     while j < len(text) and not text[j].isspace() and text[j] not in _SPECIAL:
         j += 1
     word = text[i:j]
-    field = _FIELD_LIKE.match(word)
+    field = FIELD_LIKE.match(word)
     if field:
         name = field.group(1)
         if name.lower() not in FIELDS:
@@ -250,65 +176,6 @@ def _unknown_field(name: str) -> str:
         f"unknown field '{name}:'{hint}; fields are title:, summary: and content: "
         "(quote the text to look for it as written)"
     )
-
-
-# ------------------------------------------------------------------ terms
-
-
-def _words_term(text: str, start: int, *, quoted: bool) -> Words:
-    """The folded words of a word or phrase; ``*`` may end any of its words."""
-    offset = start + (1 if quoted else 0)
-    found: list[str] = []
-    prefix: list[bool] = []
-    for piece in re.finditer(r"\S+", text):
-        raw = piece.group()
-        star = raw.endswith("*")
-        body = raw.rstrip("*") if star else raw
-        if "*" in body:
-            where = offset + piece.start() + body.index("*")
-            raise QueryError("'*' may only end a word, as in leak*", where)
-        folded = words(fold(body))
-        if not folded:
-            if star and not body:
-                raise QueryError("'*' must follow the start of a word, as in leak*", offset)
-            continue
-        found.extend(folded)
-        prefix.extend([False] * (len(folded) - 1) + [star])
-        if star and len(folded[-1]) < MIN_PREFIX:
-            where = offset + piece.start()
-            raise QueryError(
-                f"'{raw}' is too short a prefix: give at least {MIN_PREFIX} letters", where
-            )
-    if not found:
-        shown = text.strip() or text
-        raise QueryError(f"'{shown}' has no letters or digits to look for", start)
-    return Words(text.strip(), tuple(found), tuple(prefix), start, start + len(text))
-
-
-def _regex_term(source: str, start: int, end: int) -> Regex:
-    """Compile ``/source/``: case-insensitive, over folded text, bounded in time."""
-    if not source:
-        raise QueryError("an empty /regex/ matches everything: write a pattern", start)
-    pattern_text = "".join(_UNIFY.get(c, c) for c in source)
-    try:
-        pattern = regex.compile(pattern_text, REGEX_FLAGS)
-    except regex.error as exc:
-        pos = getattr(exc, "pos", None)
-        reason = str(getattr(exc, "msg", None) or exc)
-        where = start + 1 + (pos if isinstance(pos, int) else 0)
-        raise QueryError(f"invalid regex: {reason}", where) from None
-    if pattern.search("") is not None:
-        raise QueryError("this regex matches an empty text, so it would match every article", start)
-    for probe in _PROBES:
-        try:
-            pattern.search(probe, timeout=REGEX_PROBE_TIMEOUT)
-        except TimeoutError:
-            raise QueryError(
-                "this regex can take too long on some texts (nested repetition such as "
-                "(a+)+ backtracks catastrophically): simplify it",
-                start,
-            ) from None
-    return Regex(f"/{source}/", pattern, start, end)
 
 
 # ------------------------------------------------------------------ parser
@@ -388,25 +255,17 @@ class _Parser:
                 raise QueryError("this '(' is never closed: add ')'", token.start)
             return _reframe(inner, token.start, close.end)
         if token.kind == "WORD":
-            return _words_term(token.text, token.start, quoted=False)
+            return words_term(token.text, token.start, quoted=False)
         if token.kind == "PHRASE":
-            return _words_term(token.text, token.start, quoted=True)
+            return words_term(token.text, token.start, quoted=True)
         if token.kind == "REGEX":
-            return _regex_term(token.text, token.start, token.end)
+            return regex_term(token.text, token.start, token.end)
         if token.kind == "GROUP":
-            return _group(token)
+            return group_term(token.text, token.start, token.end)
         raise QueryError(_expected_term(token, after), token.start)
 
 
 _OPERAND_STARTS: Final = frozenset({"NOT", "FIELD", "(", "WORD", "PHRASE", "REGEX", "GROUP"})
-
-
-def _group(token: _Token) -> Group:
-    if not _GROUP_NAME.fullmatch(token.text):
-        raise QueryError(
-            "'@' must be followed by a group name from 'terms', as in @belarus", token.start
-        )
-    return Group(token.text, token.start, token.end)
 
 
 def _reframe(node: Node, start: int, end: int) -> Node:
@@ -468,70 +327,3 @@ def parse_query(text: str) -> Node:
     if not text.strip():
         raise QueryError("the query is empty: write one or remove the key", 0)
     return _Parser(text).parse()
-
-
-def parse_term(text: str) -> Node:
-    """One ``keywords``/``exclude`` item: a word, phrase (quotes optional), prefix,
-    @group or /regex/, with an optional field prefix. Not a query."""
-    start = len(text) - len(text.lstrip())
-    if start == len(text):
-        raise QueryError("has no letters or digits to look for", 0)
-    field: str | None = None
-    shown = _FIELD_LIKE.match(text, start)
-    if shown and shown.group(1).lower() in FIELDS:
-        field = shown.group(1).lower()
-        start = shown.end()
-        while start < len(text) and text[start].isspace():
-            start += 1
-    node = _single_term(text, start)
-    return Field(field, node, 0, len(text)) if field else node
-
-
-def _single_term(text: str, start: int) -> Node:
-    body = text[start:].rstrip()
-    if body.startswith("@"):
-        return _group(_Token("GROUP", body[1:], start, start + len(body)))
-    if len(body) >= 2 and body.startswith("/") and body.endswith("/"):
-        return _regex_term(body[1:-1], start, start + len(body))
-    if len(body) >= 2 and body.startswith('"') and body.endswith('"'):
-        if '"' in body[1:-1]:
-            raise QueryError('a phrase cannot hold a "', start + 1 + body[1:-1].index('"'))
-        return _words_term(body[1:-1], start, quoted=True)
-    if '"' in body:
-        raise QueryError(
-            "a keyword is one term: quote the whole phrase, or none of it",
-            start + body.index('"'),
-        )
-    for found in re.finditer(r"\S+", body):
-        if found.group() in ("AND", "OR", "NOT", "NEAR") or found.group().startswith("NEAR/"):
-            raise QueryError(
-                f"{found.group()} makes this a query, but a keyword is one term: "
-                "put boolean expressions in 'query' (or quote the phrase to look for it)",
-                start + found.start(),
-            )
-    return _words_term(body, start, quoted=False)
-
-
-def parse_variant(text: str) -> Words | Regex:
-    """One variant of a ``terms:`` group: a word, phrase, prefix or /regex/."""
-    stripped = text.strip()
-    if stripped.startswith("@"):
-        raise QueryError("a group variant cannot name another group: list its words", 0)
-    node = parse_term(text)
-    if isinstance(node, Field):
-        raise QueryError("a group variant cannot have a field: put the field on @group", 0)
-    assert isinstance(node, Words | Regex)
-    return node
-
-
-def groups_in(node: Node) -> list[Group]:
-    """Every @group in ``node``, in order."""
-    if isinstance(node, Group):
-        return [node]
-    if isinstance(node, Field | Not):
-        return groups_in(node.child)
-    if isinstance(node, And | Or):
-        return [g for child in node.children for g in groups_in(child)]
-    if isinstance(node, Near):
-        return groups_in(node.left) + groups_in(node.right)
-    return []
