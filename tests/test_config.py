@@ -973,10 +973,11 @@ def test_describe_summarises_every_section() -> None:
         "health: notices to nobody; a feed is failing after 6h, stale after 7d",
         "stories: one alert per story; near-duplicates within 3d join it (threshold 0.5)",
         "destinations: 3",
-        "  team-slack: slack https://hooks.slack.com/…",
+        "  team-slack: slack https://hooks.slack.com/…; at most 1 per 1s, "
+        "more than 10 waiting go as digests",
         "  ops-hook: webhook https://hooks.example.org/…, signed, headers Authorization",
         "  analysts: email to analyst@example.org from newswatch@example.org via "
-        "smtp.example.org:587 (starttls), with login",
+        "smtp.example.org:587 (starttls), with login; more than 10 waiting go as digests",
     ]
 
 

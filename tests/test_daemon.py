@@ -165,3 +165,27 @@ def test_daemon_talks_to_systemd(
     assert code == 0
     ready = next(m for m in got if "READY=1" in m)
     assert "STATUS=polling 1 feeds" in ready
+
+
+def test_bad_query_edit_keeps_the_last_good_watchlist(
+    tmp_path: Path, servers: tuple[FeedServer, WebhookReceiver]
+) -> None:
+    """An edit with a broken query is logged at its line and column inside the query, and
+    the daemon keeps matching with the watchlist it had."""
+    feeds, hook = servers
+    config = tmp_path / "watchlist.yaml"
+    config.write_text(config_text(feeds, hook, "[Lukashenko]"))
+    daemon = Daemon(config)
+    try:
+        hook.wait_for(1, timeout=15)
+        mark = len(daemon.lines)
+        broken = config_text(feeds, hook, "[Minsk]\n            query: 'Minsk AND (protest*'")
+        replace_file(config, broken)
+        error = daemon.wait_for_log("keeping the last good one", after=mark)
+        assert f"{config}:9:23: watch 'belarus': query: this '(' is never closed" in error
+        second = Item(guid="2", title="Lukashenko again", link="https://n.example/2")
+        feeds.add("/rss", rss("Wire", [second, FIRST]), etag='"v2"')
+        hook.wait_for(2, timeout=15)
+    finally:
+        assert daemon.stop() == 0
+    assert titles(hook) == [FIRST.title, second.title]

@@ -186,12 +186,14 @@ def test_unreachable_destination_keeps_alert_pending_until_it_accepts(tmp_path: 
 
 
 def _make_due(db: Path) -> None:
-    """Move every pending delivery's next attempt into the past (instead of waiting)."""
+    """Move every pending delivery's next attempt, and the end of every destination's
+    pause, into the past (instead of waiting)."""
     import sqlite3
 
     past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE deliveries SET next_attempt_at = ? WHERE state = 'pending'", [past])
+        conn.execute("UPDATE destination_state SET paused_until = ?", [past])
 
 
 def test_status_shows_each_feed(world: World) -> None:

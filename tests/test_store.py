@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from newswatch.models import Article, DeliveryState, Hit, Match
-from newswatch.store import FeedUpdate, PendingAlert, Store
+from newswatch.store import FeedUpdate, PendingAlert, Store, migrations
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 FEED_A = "https://a.example/rss"
@@ -178,7 +178,8 @@ def test_reopening_keeps_data_and_migrations_are_idempotent(tmp_path: Path) -> N
     s.close()
     s = Store(path)
     assert s.unseen(FEED_A, [article("1")]) == []
-    assert s.db.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == applied
+    applied = s.db.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0]
+    assert applied == len(migrations._migrations)
     s.close()
 
 
@@ -197,3 +198,19 @@ def test_alert_names_feed_by_configured_name_else_title(store: Store) -> None:
     )
     assert store.alert(a.alerts[0]).feed.name == "Ledger"
     assert store.alert(b.alerts[0]).feed.name == "Own B"
+
+
+def test_retry_dead_ends_the_destination_pause_and_forgets_the_unit(store: Store) -> None:
+    """A revived delivery is planned afresh, and its destination is no longer paused."""
+    store.record_poll(FEED_A, OK, [article("1")], {"1": [pending()]}, NOW)
+    (delivery,) = store.due_deliveries(NOW)
+    store.assign_units({"digest-x": [delivery.id]})
+    later = NOW + timedelta(hours=1)
+    store.mark_failed(
+        delivery.id, "HTTP 500", retry_at=None, now=NOW, destination="hook", pause_until=later
+    )
+    assert store.destination_state("hook").paused_until == later
+    assert store.retry_dead([], NOW) == 1
+    assert store.destination_state("hook").paused_until is None
+    (revived,) = store.due_for("hook", NOW)
+    assert revived.unit is None and revived.attempts == 0

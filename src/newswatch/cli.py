@@ -13,17 +13,21 @@ import logging
 import os
 import sys
 from collections.abc import Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TextIO, TypeVar
 
 import click
 
 from newswatch import __version__
-from newswatch.config import Settings, describe, load_config
+from newswatch.config import Settings, describe, load_config, parse_duration
 from newswatch.errors import ConfigError, NewswatchError
-from newswatch.models import DeliveryState
+from newswatch.match import check_watchlist
+from newswatch.models import Delivery, DeliveryState
 from newswatch.store import Store
+
+if TYPE_CHECKING:
+    from newswatch.replay import WouldAlert
 
 log = logging.getLogger("newswatch")
 T = TypeVar("T")
@@ -68,7 +72,16 @@ def setup_logging(verbose: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     # httpx logs every request URL at INFO, and a webhook URL can be a credential.
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiosmtpd", "mail.log", "asyncio"):
+    noisy_loggers = (
+        "httpx",
+        "httpcore",
+        "apscheduler",
+        "aiosmtpd",
+        "mail.log",
+        "asyncio",
+        "pymorphy3",
+    )
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -85,10 +98,11 @@ def config_path(ctx: click.Context) -> Path:
 
 
 def settings_from(ctx: click.Context) -> Settings:
-    """Load and validate the configuration, or exit 2 naming every problem."""
+    """Load and validate the configuration (queries compiled too), or exit 2 naming every
+    problem."""
     path = config_path(ctx)
     try:
-        return load_config(path, os.environ)
+        return load_config(path, os.environ, checks=(check_watchlist,))
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
@@ -202,19 +216,22 @@ def _when(value: datetime | None) -> str:
 @click.option("--limit", default=50, show_default=True, help="How many to list.")
 @click.pass_context
 def alerts(ctx: click.Context, state: str | None, limit: int) -> None:
-    """List recent alerts and their delivery state (newest first)."""
+    """List recent alerts and their delivery state (newest first): destination, state,
+    attempts, next attempt, last error; then any destination paused after failures."""
     if ctx.invoked_subcommand is not None:
         return
     settings = settings_from(ctx)
     store = open_store(settings)
     try:
         rows = store.deliveries(DeliveryState(state) if state else None, limit=limit)
+        paused = [store.destination_state(d.name) for d in settings.destinations]
     finally:
         store.close()
     for d in rows:
         click.echo(
             f"{d.alert.id}  {_when(d.alert.created_at)}  {d.state.value:<7}  "
             f"{d.destination}  attempts={d.attempts}  watch={d.alert.watch}"
+            f"{_delivery_note(d)}"
         )
         click.echo(f"    {d.alert.article.title[:100]}")
         if d.alert.article.link:
@@ -225,6 +242,23 @@ def alerts(ctx: click.Context, state: str | None, limit: int) -> None:
             click.echo(f"    last error: {d.last_error}")
     if not rows:
         click.echo("no alerts", err=True)
+    now = utcnow()
+    for dest in paused:
+        if dest.paused_until is not None and dest.paused_until > now:
+            click.echo(
+                f"destination {dest.name} paused until {_when(dest.paused_until)} after "
+                f"{dest.failures} failed attempts: {dest.last_error}"
+            )
+
+
+def _delivery_note(d: Delivery) -> str:
+    """When a pending delivery is tried next, and whether it goes in a digest."""
+    note = ""
+    if d.state is DeliveryState.PENDING and d.next_attempt_at is not None:
+        note += f"  next={_when(d.next_attempt_at)}"
+    if d.unit is not None and d.unit != d.alert.id:
+        note += f"  digest={d.unit}"
+    return note
 
 
 @alerts.command("retry")
@@ -239,6 +273,112 @@ def alerts_retry(ctx: click.Context, ids: tuple[str, ...]) -> None:
     finally:
         store.close()
     click.echo(f"{count} deliveries queued again")
+
+
+def _one_watch(settings: Settings, name: str | None) -> None:
+    """Exit 2 unless ``name`` (if given) is a watch of ``settings``."""
+    names = [w.name for w in settings.watches]
+    if name is not None and name not in names:
+        fail(f"no watch named '{name}'; watches: {', '.join(names) or 'none'}", 2)
+
+
+@main.command()
+@click.option("--text", help="The text to explain, taken as an article's content.")
+@click.option(
+    "--file",
+    "file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read the text from a file instead ('-' for standard input).",
+)
+@click.option("--title", default="", help="An article title too (for title: terms).")
+@click.option("--summary", default="", help="An article summary too (for summary: terms).")
+@click.option("--watch", "watch", metavar="NAME", help="Only this watch.")
+@click.pass_context
+def explain(
+    ctx: click.Context,
+    text: str | None,
+    file: TextIO | None,
+    title: str,
+    summary: str,
+    watch: str | None,
+) -> None:
+    """Show which watches match a text and why: terms, fields, positions, failing parts."""
+    if (text is None) == (file is None):
+        raise click.UsageError("give the text with --text TEXT or --file PATH (one of them)")
+    content = text if text is not None else file.read() if file is not None else ""
+    settings = settings_from(ctx)
+    _one_watch(settings, watch)
+    from newswatch.match import compile_watchlist
+    from newswatch.match.explain import explain as explain_text
+    from newswatch.match.explain import format_reports
+
+    fields = {"title": title, "summary": summary, "content": content}
+    reports = explain_text(compile_watchlist(settings), fields, watch)
+    click.echo(format_reports(reports) if reports else "no watches configured")
+
+
+def _since(ctx: click.Context, param: click.Parameter, value: str) -> timedelta | None:
+    """``--since``: a duration, or ``all``."""
+    if value.strip().lower() == "all":
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
+@main.command()
+@click.option(
+    "--since",
+    "window",
+    default="7d",
+    show_default=True,
+    callback=_since,
+    help="How far back: a duration (30m, 12h, 7d) or 'all'.",
+)
+@click.option("--watch", "watch", metavar="NAME", help="Only this watch.")
+@click.pass_context
+def replay(ctx: click.Context, window: timedelta | None, watch: str | None) -> None:
+    """Run the watchlist as it is now over stored articles; print what would alert, send
+    nothing."""
+    settings = settings_from(ctx)
+    _one_watch(settings, watch)
+    if not settings.database.exists():
+        click.echo(f"nothing stored yet: {settings.database} does not exist", err=True)
+        return
+    from newswatch.replay import replay as replay_articles
+
+    start = None if window is None else utcnow() - window
+    store = open_store(settings)
+    try:
+        result = replay_articles(settings, store, start, watch)
+    finally:
+        store.close()
+    for alert in result.alerts:
+        _print_would_alert(alert)
+    click.echo(
+        f"replayed {result.articles} stored articles "
+        f"{'(all)' if start is None else 'since ' + _when(start)} against "
+        f"{result.watches} watches: {len(result.alerts)} would-be alerts; nothing was sent",
+        err=True,
+    )
+
+
+def _print_would_alert(alert: WouldAlert) -> None:
+    from newswatch.notify.render import clean_line, matched_terms
+
+    article = alert.stored.article
+    when = _when(article.published or alert.stored.seen_at)
+    click.echo(f"[{alert.watch}] {clean_line(article.title)[:200]}")
+    click.echo(f"    {when}  {clean_line(alert.stored.feed.name)}")
+    if article.link:
+        click.echo(f"    {clean_line(article.link)}")
+    if alert.match.hits:
+        click.echo(f"    matched: {matched_terms(alert.match.hits)}")
+    if alert.match.snippet:
+        click.echo(f"    {clean_line(alert.match.snippet)}")
+    if alert.copies:
+        click.echo(f"    and {alert.copies} more copies of the story")
 
 
 @main.command()

@@ -2,7 +2,8 @@
 
 apscheduler (3.x, AsyncIOScheduler) runs one date-triggered job per feed; after each poll
 the job is rescheduled for the time the pipeline computed (interval, Retry-After, backoff).
-The delivery worker is its own task, woken when a poll creates alerts. SIGHUP or a change
+The delivery worker (``newswatch.delivery``: one lane task per destination) runs beside
+the polls and is woken when a poll creates alerts. SIGHUP or a change
 of the config file on disk reloads; an invalid edit is logged and the last good config
 keeps running. SIGTERM/SIGINT stop within about ten seconds. No apscheduler object leaves
 this module.
@@ -26,23 +27,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from newswatch.config import FeedSettings, Settings, load_config
+from newswatch.delivery import Deliverer
 from newswatch.errors import ConfigError
-from newswatch.pipeline import (
-    Runtime,
-    deliver_due,
-    open_runtime,
-    poll_feed,
-    prune,
-    reconfigure,
-)
+from newswatch.match import check_watchlist
+from newswatch.pipeline import Runtime, open_runtime, poll_feed, prune, reconfigure
 from newswatch.sdnotify import SystemdNotifier
-from newswatch.store import Store
 
 log = logging.getLogger(__name__)
 
 STOP_GRACE = 8.0  # seconds in-flight work may take to finish after SIGTERM
 CONFIG_CHECK_EVERY = 1.0
-DELIVERY_IDLE = 30.0  # the delivery worker looks at the outbox at least this often
 FIRST_POLL_SPREAD = 5.0  # seconds over which the first polls of all feeds are spread
 PRUNE_EVERY = 3600.0  # seconds between database prunes (retention)
 
@@ -88,7 +82,7 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.stopping = asyncio.Event()
         self.reload_requested = asyncio.Event()
-        self.wake_delivery = asyncio.Event()
+        self.deliverer: Deliverer | None = None
         self.polls_in_flight: dict[asyncio.Task[Any], float] = {}
         self.rng = random.Random()  # noqa: S311 - scheduling jitter, not cryptography
         self._config_signature = _file_signature(config_path)
@@ -105,8 +99,9 @@ class Daemon:
             self.rt = rt
             self.scheduler.start()
             self._schedule_all(self.settings.feeds)
+            self.deliverer = Deliverer(rt)
+            self.deliverer.start()
             tasks = [
-                asyncio.create_task(self._delivery_worker(), name="delivery"),
                 asyncio.create_task(self._config_watcher(), name="config-watch"),
                 asyncio.create_task(self._watchdog(), name="watchdog"),
                 asyncio.create_task(self._housekeeping(), name="prune"),
@@ -126,16 +121,26 @@ class Daemon:
         self.systemd.stopping()
         self.scheduler.shutdown(wait=False)
         in_flight = list(self.polls_in_flight)
+        # Sends in flight finish (bounded) while polls in flight do; nothing new is sent.
+        delivery = asyncio.create_task(self._stop_delivery(STOP_GRACE / 2))
         if in_flight:
             _, pending = await asyncio.wait(in_flight, timeout=STOP_GRACE / 2)
             for task in pending:
                 task.cancel()
-        self.wake_delivery.set()  # let the worker notice the stop and finish its pass
+        await delivery
         _, pending_tasks = await asyncio.wait(tasks, timeout=STOP_GRACE / 2)
         for task in [*pending_tasks, *self.polls_in_flight]:
             task.cancel()
         await asyncio.gather(*tasks, *self.polls_in_flight, return_exceptions=True)
         log.info("stopped")
+
+    async def _stop_delivery(self, grace: float) -> None:
+        if self.deliverer is not None:
+            await self.deliverer.stop(grace)
+
+    def _wake_delivery(self) -> None:
+        if self.deliverer is not None:
+            self.deliverer.wake()
 
     def _status_line(self) -> str:
         return f"polling {len(self.settings.feeds)} feeds for {len(self.settings.watches)} watches"
@@ -178,7 +183,7 @@ class Daemon:
         finally:
             self.polls_in_flight.pop(task, None)
         if report.alerts:
-            self.wake_delivery.set()
+            self._wake_delivery()
         if self.stopping.is_set() or all(f.url != url for f in self.settings.feeds):
             return
         when = report.next_poll_at or self.clock() + self.settings.feed_interval(feed)
@@ -186,27 +191,6 @@ class Daemon:
             log.warning("feed gone (410): no longer polled feed=%s", url)
             return
         self._schedule(url, when + self._jitter(feed))
-
-    # -- delivery --------------------------------------------------------------------
-
-    async def _delivery_worker(self) -> None:
-        """Send due alerts; sleep until the next one falls due or a poll creates more."""
-        while not self.stopping.is_set():
-            assert self.rt is not None
-            try:
-                await deliver_due(self.rt)
-                next_due = await self.rt.store.call(Store.next_due_at)
-            except Exception:
-                log.exception("delivery pass failed; retrying shortly")
-                next_due = None
-            if self.stopping.is_set():
-                return
-            wait = DELIVERY_IDLE
-            if next_due is not None:
-                wait = min(wait, max((next_due - self.clock()).total_seconds(), 0.5))
-            self.wake_delivery.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake_delivery.wait(), wait)
 
     # -- reload ----------------------------------------------------------------------
 
@@ -230,7 +214,9 @@ class Daemon:
         log.info("reloading configuration reason=%s", reason)
         self.systemd.reloading(time.monotonic_ns() // 1000)
         try:
-            settings = await asyncio.to_thread(load_config, self.config_path, self.env)
+            settings = await asyncio.to_thread(
+                load_config, self.config_path, self.env, checks=(check_watchlist,)
+            )
         except ConfigError as exc:
             for problem in exc.problems:
                 log.error("config invalid, keeping the last good one: %s", problem)
@@ -269,7 +255,8 @@ class Daemon:
             len(old - new),
             len(settings.watches),
         )
-        self.wake_delivery.set()
+        if self.deliverer is not None:
+            self.deliverer.start()  # lanes for new destinations; all look again
 
     # -- housekeeping ----------------------------------------------------------------
 

@@ -24,15 +24,18 @@ class NewswatchError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ConfigProblem:
-    """One problem in a configuration file, with its location (1-based)."""
+    """One problem in a configuration file, with its location (1-based); ``excerpt`` is
+    the offending line with a caret under the spot, when there is one to point at."""
 
     path: str
     line: int
     column: int
     message: str
+    excerpt: str = ""
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+        where = f"{self.path}:{self.line}:{self.column}: {self.message}"
+        return f"{where}\n{self.excerpt}" if self.excerpt else where
 
 
 class ConfigError(NewswatchError):

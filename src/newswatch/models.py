@@ -138,8 +138,21 @@ class DeliveryState(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Digest:
+    """Several alerts of one watch sent to one destination as one message. ``id`` is the
+    message's stable identity (its Idempotency-Key / Message-ID), kept across retries."""
+
+    id: str
+    watch: str
+    alerts: tuple[Alert, ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
-    """One alert owed to one destination: a row of the outbox."""
+    """One alert owed to one destination: a row of the outbox. ``unit`` is the message it
+    was last offered in (the alert id when sent alone, a digest id when in a digest): once
+    set, a retry sends the same message again, under the same key."""
 
     id: int
     alert: Alert
@@ -149,6 +162,20 @@ class Delivery:
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     sent_at: datetime | None = None
+    unit: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationState:
+    """What the outbox remembers about one destination: a destination that failed is
+    paused as a whole until ``paused_until``, its wait growing with ``failures``."""
+
+    name: str
+    failures: int = 0  # consecutive failed attempts
+    paused_until: datetime | None = None
+    last_error: str | None = None
+    last_success_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
     poll_feed:   fetch -> parse (process pool) -> store.unseen -> match
                  -> cluster.signature (process pool) -> store.record_poll (story decided there)
-    deliver_due: store.due_deliveries -> notifier.send -> store.mark_sent / mark_failed
+    deliver_due: per destination, newswatch.delivery's lanes: outbox -> notify -> outcome
 
 The daemon and ``run --once`` call these same functions. Nothing here reads the clock or
 the environment: ``Runtime.clock`` and the settings come from the caller.
@@ -23,16 +23,12 @@ from typing import TextIO
 
 from newswatch import cluster, health
 from newswatch.config import FeedSettings, Settings, WatchSettings
-from newswatch.errors import (
-    ParseError,
-    PermanentDeliveryError,
-    TransientDeliveryError,
-)
+from newswatch.delivery import DeliveryReport, deliver_all
+from newswatch.errors import ParseError
 from newswatch.fetch import Fetcher
 from newswatch.match import Watchlist, compile_watchlist
 from newswatch.models import (
     Article,
-    Delivery,
     FeedState,
     FetchResult,
     FetchStatus,
@@ -54,9 +50,6 @@ from newswatch.store import (
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=6)
-DELIVERY_BASE_DELAY = timedelta(seconds=30)
-DELIVERY_MAX_DELAY = timedelta(hours=1)
-DELIVERY_MAX_ATTEMPTS = 12
 
 
 @dataclass
@@ -84,15 +77,6 @@ class PollReport:
     alerts: int = 0
     error: str | None = None
     next_poll_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryReport:
-    """What one delivery pass did."""
-
-    sent: int = 0
-    failed: int = 0
-    dead: int = 0
 
 
 def feed_label(feed: FeedSettings, state: FeedState) -> str:
@@ -338,69 +322,10 @@ async def poll_feeds(rt: Runtime, feeds: Iterable[FeedSettings]) -> list[PollRep
     return list(await asyncio.gather(*(poll_feed(rt, feed) for feed in feeds)))
 
 
-def delivery_delay(attempts: int, retry_after: float | None, rng: random.Random) -> timedelta:
-    """Exponential backoff with jitter for the next attempt; ``Retry-After`` wins if longer."""
-    factor: int = 2 ** min(attempts, 20)
-    base = min(DELIVERY_BASE_DELAY * factor, DELIVERY_MAX_DELAY)
-    delay = base * (0.5 + rng.random() / 2)
-    if retry_after is not None:
-        delay = max(delay, timedelta(seconds=min(retry_after, MAX_BACKOFF.total_seconds())))
-    return delay
-
-
-async def _deliver(rt: Runtime, notifier: Notifier, delivery: Delivery) -> str:
-    """Send one delivery and record the outcome: 'sent', 'failed' or 'dead'."""
-    try:
-        await notifier.send(delivery.alert)
-    except PermanentDeliveryError as exc:
-        error, retry_at = redact_text(str(exc)), None
-    except TransientDeliveryError as exc:
-        error = redact_text(str(exc))
-        retry_at = None
-        if delivery.attempts + 1 < DELIVERY_MAX_ATTEMPTS:
-            retry_at = rt.clock() + delivery_delay(delivery.attempts, exc.retry_after, rt.rng)
-    except Exception as exc:  # a bug in a notifier must not lose the alert
-        log.exception("notifier failed unexpectedly destination=%s", delivery.destination)
-        error = redact_text(f"internal error: {exc.__class__.__name__}: {exc}")
-        retry_at = rt.clock() + delivery_delay(delivery.attempts, None, rt.rng)
-    else:
-        await rt.store.call(Store.mark_sent, delivery.id, rt.clock())
-        return "sent"
-    await rt.store.call(Store.mark_failed, delivery.id, error, retry_at=retry_at, now=rt.clock())
-    log.warning(
-        "delivery failed destination=%s alert=%s attempts=%d error=%s%s",
-        delivery.destination,
-        delivery.alert.id,
-        delivery.attempts + 1,
-        error,
-        "" if retry_at else " (dead: `newswatch alerts retry` revives it)",
-    )
-    return "failed" if retry_at else "dead"
-
-
-async def _deliver_to(rt: Runtime, notifier: Notifier, deliveries: Sequence[Delivery]) -> list[str]:
-    """One destination's deliveries, in order; after a failure the rest wait for next time."""
-    outcomes = []
-    for delivery in deliveries:
-        outcome = await _deliver(rt, notifier, delivery)
-        outcomes.append(outcome)
-        if outcome == "failed":
-            break
-    return outcomes
-
-
 async def deliver_due(rt: Runtime) -> DeliveryReport:
-    """Send every delivery that is due; destinations are served side by side."""
-    due = await rt.store.call(Store.due_deliveries, rt.clock())
-    queues: dict[str, list[Delivery]] = defaultdict(list)
-    for delivery in due:
-        if delivery.destination in rt.notifiers:
-            queues[delivery.destination].append(delivery)
-    results = await asyncio.gather(
-        *(_deliver_to(rt, rt.notifiers[name], items) for name, items in queues.items())
-    )
-    outcomes = [o for group in results for o in group]
-    return DeliveryReport(outcomes.count("sent"), outcomes.count("failed"), outcomes.count("dead"))
+    """Send every delivery that is due, each destination in its own lane (see
+    ``newswatch.delivery``)."""
+    return await deliver_all(rt)
 
 
 async def prune(rt: Runtime) -> PruneReport:

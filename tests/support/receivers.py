@@ -14,6 +14,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -46,6 +47,7 @@ class Reply:
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b"ok"
+    delay: float = 0.0  # seconds to wait before answering (a slow receiver)
 
 
 @dataclass(frozen=True)
@@ -79,14 +81,19 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         request = ReceivedRequest(self.command, self.path, list(self.headers.items()), body)
         reply = self.server.receiver.record(request)
+        if reply.delay:
+            time.sleep(reply.delay)
         self.send_response_only(reply.status)
         if "date" not in {k.lower() for k in reply.headers}:
             self.send_header("Date", self.date_time_string())
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        self.wfile.write(reply.body)
+        try:
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client went away (a killed daemon): nothing to answer
 
     do_GET = do_PUT = do_POST
 
@@ -98,8 +105,11 @@ class WebhookReceiver:
     """A threaded HTTP server on 127.0.0.1 that records every request and answers from a
     script (``script(Reply(503, {"Retry-After": "7"}), Reply(200))``), then 200 ``ok``."""
 
-    def __init__(self, path: str = "/hook/T000/B000/s3cr3t-token") -> None:
+    def __init__(
+        self, path: str = "/hook/T000/B000/s3cr3t-token", *, default: Reply | None = None
+    ) -> None:
         self.path = path
+        self.default = default or Reply()  # the answer once the script is used up
         self.requests: list[ReceivedRequest] = []
         self._replies: deque[Reply] = deque()
         self._arrived = threading.Condition()
@@ -124,7 +134,7 @@ class WebhookReceiver:
         with self._arrived:
             self.requests.append(request)
             self._arrived.notify_all()
-            return self._replies.popleft() if self._replies else Reply()
+            return self._replies.popleft() if self._replies else self.default
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedRequest]:
         """Block until ``count`` requests arrived (for tests where delivery is a task)."""

@@ -1,5 +1,6 @@
 """Configuration: YAML -> validated, frozen ``Settings``; every error with file:line:column."""
 
+from newswatch.config.checks import Check, ValueProblem
 from newswatch.config.loader import load_config, loads_config, resolve_database
 from newswatch.config.schema import (
     ConsoleDestination,
@@ -8,12 +9,14 @@ from newswatch.config.schema import (
     FeedSettings,
     HealthSettings,
     PollSettings,
+    Rate,
     Settings,
     SlackDestination,
     StorySettings,
     WatchSettings,
     WebhookDestination,
     parse_duration,
+    parse_rate,
     parse_size,
 )
 from newswatch.config.summary import describe, format_duration, format_size
@@ -21,15 +24,18 @@ from newswatch.config.yamldoc import MAX_NODES, substitute_env
 
 __all__ = [
     "MAX_NODES",
+    "Check",
     "ConsoleDestination",
     "Destination",
     "EmailDestination",
     "FeedSettings",
     "HealthSettings",
     "PollSettings",
+    "Rate",
     "Settings",
     "SlackDestination",
     "StorySettings",
+    "ValueProblem",
     "WatchSettings",
     "WebhookDestination",
     "describe",
@@ -38,6 +44,7 @@ __all__ = [
     "load_config",
     "loads_config",
     "parse_duration",
+    "parse_rate",
     "parse_size",
     "resolve_database",
     "substitute_env",

@@ -9,19 +9,23 @@ at its ``PATH:LINE:COLUMN``:
    is walked back through the node tree to its place in the file, and reworded.
 3. Cross-checks between sections: unknown destinations, feeds and term groups; names
    used twice.
+4. The *checks* the caller passes (:mod:`newswatch.config.checks`): what only a later
+   stage can judge, such as the watches' queries; a problem inside a value is placed at
+   its own column, with a caret excerpt.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from newswatch.config.checks import Check, ValueProblem, caret_excerpt, value_position
 from newswatch.config.schema import (
     ConsoleDestination,
     EmailDestination,
@@ -448,8 +452,9 @@ def _check_groups(
 # ------------------------------------------------------------------ entry points
 
 
-def load_config(path: Path, env: Mapping[str, str]) -> Settings:
-    """Read, substitute, validate and cross-check the configuration file at ``path``.
+def load_config(path: Path, env: Mapping[str, str], *, checks: Sequence[Check] = ()) -> Settings:
+    """Read, substitute, validate and cross-check the configuration file at ``path``, then
+    run ``checks`` on the settings.
 
     Raises :class:`ConfigError` listing every problem found, each with its location.
     """
@@ -466,10 +471,12 @@ def load_config(path: Path, env: Mapping[str, str]) -> Settings:
         line, column = position(before, len(before))
         message = "the file is not UTF-8 text: save it as UTF-8"
         raise ConfigError([ConfigProblem(str(path), line, column, message)]) from None
-    return loads_config(text, path, env)
+    return loads_config(text, path, env, checks=checks)
 
 
-def loads_config(text: str, path: Path, env: Mapping[str, str]) -> Settings:
+def loads_config(
+    text: str, path: Path, env: Mapping[str, str], *, checks: Sequence[Check] = ()
+) -> Settings:
     """Like :func:`load_config` for ``text`` already read from ``path``."""
     try:
         doc, issues = _read(text, env)
@@ -481,10 +488,60 @@ def loads_config(text: str, path: Path, env: Mapping[str, str]) -> Settings:
     issues += [translator.issue(error) for error in _explaining(errors)]
     issues += _cross_check(doc)
     problems = _problems(doc, issues, str(path))
+    if settings is not None:
+        database = resolve_database(settings.database, path, env)
+        settings = settings.model_copy(update={"source": path, "database": database})
+    checkable = settings if settings is not None else _checkable(doc.data)
+    if checkable is not None:
+        for check in checks:
+            problems += _checked(doc, text, str(path), check(checkable))
     if problems or settings is None:
         raise ConfigError(problems)
-    database = resolve_database(settings.database, path, env)
-    return settings.model_copy(update={"source": path, "database": database})
+    return settings
+
+
+_PLACEHOLDER: Final = WatchSettings(name="(invalid watch)", keywords=("placeholder",))
+
+
+def _checkable(data: dict[str, Any]) -> Settings | None:
+    """When the whole file did not validate, settings with its valid terms and watches
+    (an invalid watch replaced by a placeholder, so that indexes stay put), so that the
+    checks can report their problems in the same run; None if even that is not possible."""
+    watches = data.get("watches", [])
+    if not isinstance(watches, list):
+        return None
+    try:
+        terms = Settings.model_validate({"terms": data.get("terms") or {}}).terms
+    except ValidationError:
+        return None
+    valid = []
+    for item in watches:
+        try:
+            valid.append(Settings.model_validate({"watches": [item]}).watches[0])
+        except ValidationError:
+            valid.append(_PLACEHOLDER)
+    return Settings.model_construct(terms=terms, watches=tuple(valid))
+
+
+def _checked(
+    doc: Document, text: str, path: str, found: Iterable[ValueProblem]
+) -> list[ConfigProblem]:
+    """The problems a check found, each at its place (inside the value when it says where)."""
+    problems = []
+    for problem in found:
+        node = doc.node(problem.loc)
+        line, column = mark_of(node)
+        excerpt = ""
+        value = get_value(doc.data, problem.loc)
+        if problem.offset is not None and isinstance(value, str):
+            spot = None
+            if id(node) not in doc.env_vars:  # a substituted value is not what the file says
+                spot = value_position(text, node, value, problem.offset)
+            line, column = spot or (line, column)
+            excerpt = caret_excerpt(text, line, column)
+        message = _prefix(doc.data, problem.loc) + problem.message
+        problems.append(ConfigProblem(path, line, column, message, excerpt))
+    return problems
 
 
 def _read(text: str, env: Mapping[str, str]) -> tuple[Document, list[Issue]]:

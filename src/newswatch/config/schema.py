@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 from urllib.parse import urlsplit
 
+import jinja2
+import jinja2.sandbox
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -83,6 +85,45 @@ def parse_first_run(value: object) -> timedelta | Literal["all", "none"]:
     return parse_duration(value)
 
 
+class Rate(NamedTuple):
+    """At most ``messages`` messages in any ``period``."""
+
+    messages: int
+    period: timedelta
+
+
+_RATE = re.compile(r"^\s*(\d{1,6})\s*/\s*(\S+)\s*$")
+_RATE_UNITS = {"s": "1s", "sec": "1s", "second": "1s", "m": "1m", "min": "1m", "minute": "1m",
+               "h": "1h", "hour": "1h", "d": "1d", "day": "1d"}  # fmt: skip
+
+
+def parse_rate(value: object) -> Rate | None:
+    """``1/s``, ``20/m``, ``100/h``, ``5/10s``; ``none`` for no limit."""
+    if isinstance(value, Rate) or value is None:
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("none", "unlimited"):
+        return None
+    match = _RATE.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"'{value}' is not a rate: write e.g. 1/s, 20/m, 100/h, 5/10s or none")
+    count = int(match.group(1))
+    if count <= 0:
+        raise ValueError(f"rate '{value}' must allow at least one message")
+    unit = match.group(2)
+    period = parse_duration(_RATE_UNITS.get(unit.lower(), unit))
+    return Rate(count, period)
+
+
+def check_template(value: object) -> str:
+    """A Jinja2 template that compiles (syntax errors are reported with their line)."""
+    text = _text(value)
+    try:
+        jinja2.sandbox.ImmutableSandboxedEnvironment().parse(text)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ValueError(f"template error on its line {exc.lineno}: {exc.message}") from None
+    return text
+
+
 def check_http_url(value: str) -> str:
     """An absolute http(s) URL with a host."""
     parts = urlsplit(value.strip())
@@ -103,6 +144,8 @@ WholeNumber = Annotated[int, BeforeValidator(_not_bool)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 HttpUrl = Annotated[str, BeforeValidator(lambda v: check_http_url(_text(v)))]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+RateLimit = Annotated[Rate | None, BeforeValidator(parse_rate)]
+Template = Annotated[str, BeforeValidator(check_template)]
 
 
 def _text(value: object) -> str:
@@ -194,12 +237,32 @@ class StorySettings(_Strict):
     )
 
 
-class SlackDestination(_Strict):
+class _Delivery(_Strict):
+    """How alerts are delivered to a destination: shared by every destination type.
+
+    ``rate`` caps messages per period; when more than ``burst`` alerts wait at once, they
+    go as digests (one message per watch); ``digest`` batches every watch's alerts for a
+    period; a failed delivery is retried after ``backoff`` (doubling, up to an hour) until
+    ``max_attempts`` attempts failed or it has waited longer than ``max_age``.
+    """
+
+    rate: RateLimit = None
+    burst: WholeNumber | None = Field(default=None, ge=1, le=100_000)
+    digest: Duration | None = None
+    max_attempts: WholeNumber = Field(default=12, ge=1, le=1000)
+    max_age: Duration = timedelta(hours=24)
+    backoff: Duration = timedelta(seconds=30)
+
+
+class SlackDestination(_Delivery):
     """A Slack incoming webhook; its URL is the credential."""
 
     name: Name
     type: Literal["slack"]
     url: SecretStr
+    rate: RateLimit = Rate(1, timedelta(seconds=1))  # Slack's own limit
+    burst: WholeNumber | None = Field(default=10, ge=1, le=100_000)
+    template: Template | None = None
 
     @field_validator("url")
     @classmethod
@@ -208,7 +271,7 @@ class SlackDestination(_Strict):
         return v
 
 
-class WebhookDestination(_Strict):
+class WebhookDestination(_Delivery):
     """Any HTTP endpoint that takes a JSON POST."""
 
     name: Name
@@ -218,7 +281,7 @@ class WebhookDestination(_Strict):
     headers: dict[str, SecretStr] = Field(default_factory=dict)
 
 
-class EmailDestination(_Strict):
+class EmailDestination(_Delivery):
     """SMTP delivery."""
 
     name: Name
@@ -231,6 +294,10 @@ class EmailDestination(_Strict):
     username: str | None = None
     password: SecretStr | None = None
     timeout: Duration = timedelta(seconds=30)
+    burst: WholeNumber | None = Field(default=10, ge=1, le=100_000)
+    subject_template: Template | None = None
+    text_template: Template | None = None
+    html_template: Template | None = None
 
     @property
     def effective_port(self) -> int:
@@ -238,11 +305,12 @@ class EmailDestination(_Strict):
         return self.port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]
 
 
-class ConsoleDestination(_Strict):
+class ConsoleDestination(_Delivery):
     """Prints alerts to standard output."""
 
     name: Name
     type: Literal["console"]
+    template: Template | None = None
 
 
 Destination = Annotated[
@@ -286,6 +354,15 @@ class Settings(_Strict):
     def feed_interval(self, feed: FeedSettings) -> timedelta:
         """The poll interval of ``feed``."""
         return feed.interval or self.poll.interval
+
+    def digest_window(self, watch: str, destination: str) -> timedelta | None:
+        """How long alerts of ``watch`` for ``destination`` are collected into one message:
+        the watch's ``digest``, else the destination's, else None (sent one by one)."""
+        found = next((w for w in self.watches if w.name == watch), None)
+        if found is not None and found.digest is not None:
+            return found.digest
+        dest = next((d for d in self.destinations if d.name == destination), None)
+        return dest.digest if dest is not None else None
 
     def watch_destinations(self, watch: WatchSettings) -> tuple[str, ...]:
         """The destinations ``watch`` notifies (default: every destination)."""

@@ -159,6 +159,23 @@ def _health(health: HealthSettings) -> str:
 
 
 def _destination(dest: Destination) -> str:
+    return _destination_kind(dest) + _delivery(dest)
+
+
+def _delivery(dest: Destination) -> str:
+    """Rate, burst and digest, when set: the settings that change what a user receives."""
+    parts = []
+    if dest.rate is not None:
+        count, period = dest.rate
+        parts.append(f"at most {count} per {format_duration(period)}")
+    if dest.burst is not None:
+        parts.append(f"more than {dest.burst} waiting go as digests")
+    if dest.digest is not None:
+        parts.append(f"digest every {format_duration(dest.digest)}")
+    return f"; {', '.join(parts)}" if parts else ""
+
+
+def _destination_kind(dest: Destination) -> str:
     if isinstance(dest, SlackDestination):
         return f"{dest.name}: slack {redact_url(dest.url.get_secret_value())}"
     if isinstance(dest, WebhookDestination):

@@ -63,7 +63,7 @@ def build_notifiers(
             email_context = email_context or ssl.create_default_context()
             notifiers[dest.name] = EmailNotifier(dest, ssl_context=email_context)
         elif isinstance(dest, ConsoleDestination):
-            notifiers[dest.name] = ConsoleNotifier(dest.name, stdout)
+            notifiers[dest.name] = ConsoleNotifier(dest.name, stdout, template=dest.template)
         else:
             notifiers[dest.name] = _http_notifier(
                 dest,

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from newswatch.errors import PermanentDeliveryError, TransientDeliveryError
-from newswatch.models import Alert
+from newswatch.models import Alert, Digest
 from newswatch.notify.render import clean_line, cut
 from newswatch.redact import redact_text, redact_url
 
@@ -35,9 +35,14 @@ class Notifier(Protocol):
     """Delivers alerts to one configured destination."""
 
     name: str
+    digest_max: int  # the most alerts one digest message may carry
 
     async def send(self, alert: Alert) -> None:
         """Deliver ``alert``; return only when the destination accepted it."""
+        ...
+
+    async def send_digest(self, digest: Digest) -> None:
+        """Deliver several alerts of one watch as one message; same rules as ``send``."""
         ...
 
     async def aclose(self) -> None:

@@ -13,18 +13,23 @@ import asyncio
 import logging
 import smtplib
 import ssl
+import threading
 from email.message import EmailMessage
 
 from newswatch.config.schema import EmailDestination
 from newswatch.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from newswatch.models import Alert
+from newswatch.models import Alert, Digest
+from newswatch.notify.digest import EMAIL_DIGEST_MAX, email_digest_message
 from newswatch.notify.render import clean_line, cut, email_message
+from newswatch.notify.templates import AlertTemplate, Medium
 
 log = logging.getLogger(__name__)
 
 
 class EmailNotifier:
     """Sends each alert by SMTP to the destination's recipients."""
+
+    digest_max = EMAIL_DIGEST_MAX
 
     def __init__(
         self, destination: EmailDestination, *, ssl_context: ssl.SSLContext | None = None
@@ -33,11 +38,54 @@ class EmailNotifier:
         self._dest = destination
         self._where = f"{destination.host}:{destination.effective_port}"
         self._ssl = ssl_context if ssl_context is not None else ssl.create_default_context()
+        sources: list[tuple[str, str | None, Medium]] = [
+            ("subject_template", destination.subject_template, "text"),
+            ("text_template", destination.text_template, "text"),
+            ("html_template", destination.html_template, "html"),
+        ]
+        self._templates = {
+            what: AlertTemplate(source, medium, destination=self.name, what=what)
+            for what, source, medium in sources
+            if source
+        }
 
     async def send(self, alert: Alert) -> None:
         """Send the alert's mail; return once the server accepted it (250)."""
-        msg = email_message(alert, self._dest.sender, self._dest.to)
-        await asyncio.to_thread(self._deliver, msg)
+        await self._send(self.message(alert))
+
+    async def send_digest(self, digest: Digest) -> None:
+        """Send one mail listing the digest's alerts."""
+        await self._send(email_digest_message(digest, self._dest.sender, self._dest.to))
+
+    def message(self, alert: Alert) -> EmailMessage:
+        """The alert's mail: built in, with the parts the user has templates for replaced."""
+        parts = {what: t.render(alert) for what, t in self._templates.items()}
+        return email_message(
+            alert,
+            self._dest.sender,
+            self._dest.to,
+            subject=parts.get("subject_template"),
+            text=parts.get("text_template"),
+            html_body=parts.get("html_template"),
+        )
+
+    async def _send(self, msg: EmailMessage) -> None:
+        # A daemon thread, not the default executor: a stuck SMTP exchange must not hold
+        # up the process's exit after SIGTERM (the mail then stays pending, same Message-ID).
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def run() -> None:
+            try:
+                self._deliver(msg)
+            except BaseException as exc:  # handed to the awaiting task
+                error = exc
+                loop.call_soon_threadsafe(_settle, done, error)
+            else:
+                loop.call_soon_threadsafe(_settle, done, None)
+
+        threading.Thread(target=run, name=f"smtp-{self.name}", daemon=True).start()
+        await done
 
     async def aclose(self) -> None:
         """Nothing to release: every send uses its own connection."""
@@ -102,3 +150,13 @@ class EmailNotifier:
         )
         code = min((c for c, _ in recipients.values()), default=550)
         return self._error(f"{self._where} refused every recipient: {details}", code)
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    """Complete ``future`` from the SMTP thread's result, unless it was cancelled."""
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)

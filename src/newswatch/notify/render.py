@@ -161,7 +161,7 @@ def iso_z(dt: datetime | None) -> str | None:
     return None if dt is None else _utc(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _human_time(dt: datetime) -> str:
+def human_time(dt: datetime) -> str:
     return _utc(dt).strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -225,7 +225,7 @@ def _slack_context(alert: Alert) -> str:
     feed = clean_line(alert.feed.name) or "(unnamed feed)"
     parts = [f"*{cut(feed, 200, slack_escape)}*"]
     if alert.article.published is not None:
-        parts.append(_human_time(alert.article.published))
+        parts.append(human_time(alert.article.published))
     parts.append(f"watch {cut(clean_line(alert.watch), 100, slack_escape)}")
     return " · ".join(parts)
 
@@ -292,13 +292,13 @@ def _list_id(watch: str) -> str:
     return f"newswatch {label} <{label}.newswatch>"
 
 
-def _email_facts(alert: Alert) -> list[tuple[str, str]]:
+def email_facts(alert: Alert) -> list[tuple[str, str]]:
     """Label/value lines shared by the text and HTML bodies (values cleaned, unescaped)."""
     article = alert.article
     feed = cut(clean_line(alert.feed.name), 200)
     facts = [("Watch", clean_line(alert.watch)), ("Feed", feed)]
     if article.published is not None:
-        facts.append(("Published", _human_time(article.published)))
+        facts.append(("Published", human_time(article.published)))
     if clean_line(article.author):
         facts.append(("Author", cut(clean_line(article.author), 200)))
     facts.append(("Matched", cut(matched_terms(alert.matched), 1000)))
@@ -311,7 +311,7 @@ def _email_text(alert: Alert) -> str:
     link = safe_link(article.link)
     if link:
         lines.append(link)
-    lines += ["", *(f"{label}: {value}" for label, value in _email_facts(alert))]
+    lines += ["", *(f"{label}: {value}" for label, value in email_facts(alert))]
     if clean_line(alert.snippet):
         lines += ["", plain_snippet(alert)]
     summary = clean_line(article.summary)
@@ -323,7 +323,7 @@ def _email_text(alert: Alert) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _html_link(url: str | None, label: str) -> str:
+def html_link(url: str | None, label: str) -> str:
     escaped = html.escape(label)
     link = safe_link(url)
     return f'<a href="{html.escape(link)}">{escaped}</a>' if link else escaped
@@ -334,9 +334,9 @@ def _email_html(alert: Alert) -> str:
     title = cut(clean_line(article.title) or "(untitled)", TITLE_MAX)
     parts = [
         '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>',
-        f"<h2>{_html_link(article.link, title)}</h2>",
+        f"<h2>{html_link(article.link, title)}</h2>",
         "<p>"
-        + "<br>".join(f"<b>{k}:</b> {html.escape(v)}" for k, v in _email_facts(alert))
+        + "<br>".join(f"<b>{k}:</b> {html.escape(v)}" for k, v in email_facts(alert))
         + "</p>",
     ]
     if clean_line(alert.snippet):
@@ -347,7 +347,7 @@ def _email_html(alert: Alert) -> str:
         parts.append(f"<p>{html.escape(cut(summary, 1500))}</p>")
     if alert.also:
         items = "".join(
-            f"<li>{_html_link(s.url, cut(clean_line(s.title) or '(untitled)', 200))}"
+            f"<li>{html_link(s.url, cut(clean_line(s.title) or '(untitled)', 200))}"
             f" — {html.escape(cut(clean_line(s.feed.name), 100))}</li>"
             for s in alert.also[:_MAX_ALSO]
         )
@@ -362,23 +362,67 @@ def _email_html(alert: Alert) -> str:
 MAIL_POLICY = email.policy.default.clone(max_line_length=998)
 
 
-def email_message(alert: Alert, sender: str, to: Sequence[str]) -> EmailMessage:
+def email_message(
+    alert: Alert,
+    sender: str,
+    to: Sequence[str],
+    *,
+    subject: str | None = None,
+    text: str | None = None,
+    html_body: str | None = None,
+) -> EmailMessage:
     """A ``multipart/alternative`` mail (text + HTML). Headers are built only from cleaned
-    one-line values, so a CR/LF in a feed title can never start a header of its own."""
+    one-line values, so a CR/LF in a feed title can never start a header of its own.
+    ``subject``, ``text`` and ``html_body`` (from user templates) replace the built-in
+    parts; an HTML fragment is wrapped in a document."""
+    thread = alert.thread_id if alert.thread_id and alert.thread_id != alert.id else None
+    if html_body and not html_body.lstrip()[:15].lower().startswith(("<!doctype", "<html")):
+        html_body = (
+            '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>\n'
+            f"{html_body}\n</body></html>\n"
+        )
+    return mail(
+        subject=subject or email_subject(alert),
+        key=alert.id,
+        watch=alert.watch,
+        created_at=alert.created_at,
+        sender=sender,
+        to=to,
+        text=(text + "\n" if text else None) or _email_text(alert),
+        html_body=html_body or _email_html(alert),
+        thread=thread,
+    )
+
+
+def mail(
+    *,
+    subject: str,
+    key: str,
+    watch: str,
+    created_at: datetime,
+    sender: str,
+    to: Sequence[str],
+    text: str,
+    html_body: str,
+    thread: str | None = None,
+) -> EmailMessage:
+    """The mail newswatch sends for an alert or a digest. ``subject`` is made one line
+    again here, whatever built it; ``key`` becomes the Message-ID, ``thread`` (the first
+    alert on the same story) In-Reply-To and References."""
     msg = EmailMessage(policy=MAIL_POLICY)
-    msg["Subject"] = email_subject(alert)
+    msg["Subject"] = cut(clean_line(subject) or "[newswatch]", SUBJECT_MAX)
     msg["From"] = formataddr(("newswatch", sender))
     msg["To"] = ", ".join(to)
-    msg["Date"] = format_datetime(_utc(alert.created_at))
-    msg["Message-ID"] = message_id(alert.id)
-    if alert.thread_id and alert.thread_id != alert.id:
-        msg["In-Reply-To"] = message_id(alert.thread_id)
-        msg["References"] = message_id(alert.thread_id)
+    msg["Date"] = format_datetime(_utc(created_at))
+    msg["Message-ID"] = message_id(key)
+    if thread:
+        msg["In-Reply-To"] = message_id(thread)
+        msg["References"] = message_id(thread)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies, please
-    msg["List-Id"] = _list_id(clean_line(alert.watch))
+    msg["List-Id"] = _list_id(clean_line(watch))
     # quoted-printable keeps every line 7-bit and short, whatever the server's extensions.
-    msg.set_content(_email_text(alert), cte="quoted-printable")
-    msg.add_alternative(_email_html(alert), subtype="html", cte="quoted-printable")
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html_body, subtype="html", cte="quoted-printable")
     return msg
 
 
@@ -402,7 +446,7 @@ def console_text(alert: Alert) -> str:
     article = alert.article
     head = [clean_line(alert.feed.name)]
     if article.published is not None:
-        head.append(_human_time(article.published))
+        head.append(human_time(article.published))
     title = cut(clean_line(article.title) or "(untitled)", TITLE_MAX)
     lines = [f"[{clean_line(alert.watch)}] {title}"]
     lines.append("  feed:    " + " · ".join(head))

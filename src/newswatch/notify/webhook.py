@@ -13,16 +13,23 @@ from datetime import datetime
 import httpx
 
 from newswatch.config.schema import WebhookDestination
-from newswatch.models import Alert
+from newswatch.models import Alert, Digest
 from newswatch.notify.base import JsonPoster
+from newswatch.notify.digest import WEBHOOK_DIGEST_MAX, webhook_digest_payload
 from newswatch.notify.render import webhook_payload
 
 SIGNATURE_HEADER = "X-Newswatch-Signature"
 
 
 def encode_json(payload: object) -> bytes:
-    """Compact, ASCII-only JSON: valid whatever odd characters a feed contains."""
-    return json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+    """Compact, ASCII-only JSON: valid whatever odd characters a feed contains. ``<``,
+    ``>`` and ``&`` are written as ``\\u003c`` etc. (the same JSON), so a receiver that
+    pastes the raw body into a web page gets no live markup from it."""
+    text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
+    return text.translate(_JSON_HTML_SAFE).encode("ascii")
+
+
+_JSON_HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -33,6 +40,8 @@ def sign(secret: str, body: bytes) -> str:
 
 class WebhookNotifier:
     """POSTs each alert as JSON to a configured HTTP endpoint."""
+
+    digest_max = WEBHOOK_DIGEST_MAX
 
     def __init__(
         self,
@@ -61,10 +70,16 @@ class WebhookNotifier:
 
     async def send(self, alert: Alert) -> None:
         """POST the alert; the same alert always carries the same ``Idempotency-Key``."""
-        body = encode_json(webhook_payload(alert))
+        await self._post(encode_json(webhook_payload(alert)), alert.id)
+
+    async def send_digest(self, digest: Digest) -> None:
+        """POST ``{"digest": true, ...}``; the digest's id is its ``Idempotency-Key``."""
+        await self._post(encode_json(webhook_digest_payload(digest)), digest.id)
+
+    async def _post(self, body: bytes, key: str) -> None:
         # httpx.Headers: ours replace a configured header of the same name in any casing.
         headers = httpx.Headers(self._headers)
-        headers["Idempotency-Key"] = alert.id
+        headers["Idempotency-Key"] = key
         if self._secret is not None:
             headers[SIGNATURE_HEADER] = sign(self._secret, body)
         await self._poster.post(body, headers)
