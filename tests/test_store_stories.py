@@ -198,3 +198,81 @@ def test_expired_index_rows_are_pruned(store: Store) -> None:
     left = store.db.execute("SELECT article_id FROM story_index").fetchall()
     keys = store.db.execute("SELECT DISTINCT article_id FROM story_keys").fetchall()
     assert len(left) == 1 and keys == left
+
+
+def test_lookup_compares_few_candidates_even_when_every_text_is_alike(store: Store) -> None:
+    """A feed of many identical texts costs a bounded number of comparisons per article:
+    candidates are ranked by shared keys, capped, and a near-certain match ends the search."""
+    calls: list[int] = []
+
+    def counting(new: Article, old: Article) -> float:
+        calls[-1] += 1
+        return cluster.same_story(new, old)
+
+    copies = [
+        Article(
+            feed_url="https://spam.example/rss",
+            entry_key=f"e{n}",
+            link=None,
+            link_key=None,
+            title="Leaked documents",
+            content=TEXT,
+        )
+        for n in range(40)
+    ]
+    for article in copies:
+        calls.append(0)
+        store.record_poll(
+            article.feed_url,
+            OK,
+            [article],
+            {},
+            NOW,
+            StoryRules(
+                signatures={article.entry_key: cluster.signature(article)},
+                window=timedelta(hours=72),
+                same=counting,
+                max_candidates=5,
+            ),
+        )
+    assert calls[0] == 0 and max(calls) == 1  # identical: the first candidate is certain
+    assert len({story_of_key(store, a.entry_key) for a in copies}) == 1
+
+
+def test_lookup_never_compares_more_than_max_candidates(store: Store) -> None:
+    """When no candidate is certain, at most max_candidates are compared."""
+    calls: list[int] = []
+
+    def undecided(new: Article, old: Article) -> float:
+        calls[-1] += 1
+        return 0.0
+
+    for n in range(12):
+        article = Article(
+            feed_url="https://spam.example/rss",
+            entry_key=f"e{n}",
+            link=None,
+            link_key=None,
+            title="Leaked documents",
+            content=TEXT,
+        )
+        calls.append(0)
+        store.record_poll(
+            article.feed_url,
+            OK,
+            [article],
+            {},
+            NOW,
+            StoryRules(
+                signatures={article.entry_key: cluster.signature(article)},
+                window=timedelta(hours=72),
+                same=undecided,
+                max_candidates=4,
+            ),
+        )
+    assert calls == [0, 1, 2, 3] + [4] * 8
+
+
+def story_of_key(store: Store, entry_key: str) -> int:
+    row = store.db.execute("SELECT story_id FROM articles WHERE entry_key = ?", [entry_key])
+    return int(row.fetchone()[0])

@@ -260,7 +260,9 @@ class StoryRules:
     signatures: Mapping[str, StorySignature]
     window: timedelta
     same: Callable[[Article, Article], float]
-    max_candidates: int = 200  # the most recent ones, if a key is ever that common
+    max_candidates: int = 20  # compared at most, those sharing the most keys first
+    certain: float = 0.9  # a score this high ends the search
+    per_key: int = 50  # most recent holders of one LSH key considered
     prune: int = 1000  # expired index rows removed per poll, at most
 
 
@@ -519,21 +521,39 @@ class Store:
         self, article: Article, keys: Sequence[int], rules: StoryRules, now: datetime
     ) -> int | None:
         """The story of the closest recent near-duplicate of ``article`` (candidates: the
-        articles seen within the window that share an LSH key with it), if any; marks that
-        story as seen now."""
-        marks = ", ".join("?" for _ in keys)
+        articles seen within the window that share the most LSH keys with it), if any;
+        marks that story as seen now.
+
+        Candidates are ranked by shared keys and at most ``max_candidates`` are compared,
+        stopping at a near-certain match: a feed of a thousand identical texts must not
+        cost a thousand comparisons per article (the store thread serves everything)."""
+        # Each key contributes only its most recent holders: a key shared by thousands
+        # of articles (a feed of identical texts) must not make the lookup a scan.
+        per_key = " UNION ALL ".join(
+            "SELECT * FROM (SELECT article_id FROM story_keys WHERE key = ?"
+            " ORDER BY article_id DESC LIMIT ?)"
+            for _ in keys
+        )
         rows = self.db.query(
-            "SELECT a.*, f.url AS feed_url FROM story_index s"
-            " JOIN articles a ON a.id = s.article_id JOIN feeds f ON f.id = a.feed_id"
-            f" WHERE s.article_id IN (SELECT article_id FROM story_keys WHERE key IN ({marks}))"
-            " AND s.seen_at >= ? ORDER BY s.article_id DESC LIMIT ?",
-            [*keys, iso(now - rules.window), rules.max_candidates],
+            "SELECT a.*, f.url AS feed_url FROM ("
+            f"  SELECT h.article_id, COUNT(*) AS shared FROM ({per_key}) h"
+            "   JOIN story_index s ON s.article_id = h.article_id WHERE s.seen_at >= ?"
+            "   GROUP BY h.article_id ORDER BY shared DESC, h.article_id DESC LIMIT ?"
+            ") c JOIN articles a ON a.id = c.article_id JOIN feeds f ON f.id = a.feed_id"
+            " ORDER BY c.shared DESC, a.id DESC",
+            [
+                *(v for key in keys for v in (key, rules.per_key)),
+                iso(now - rules.window),
+                rules.max_candidates,
+            ],
         )
         best, story = 0.0, None
         for row in rows:
             score = rules.same(article, _article(row))
             if score > best:
                 best, story = score, int(row["story_id"])
+            if best >= rules.certain:
+                break
         if story is not None:
             self.db.execute("UPDATE stories SET last_seen_at = ? WHERE id = ?", [iso(now), story])
         return story
