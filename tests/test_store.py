@@ -214,3 +214,20 @@ def test_retry_dead_ends_the_destination_pause_and_forgets_the_unit(store: Store
     assert store.destination_state("hook").paused_until is None
     (revived,) = store.due_for("hook", NOW)
     assert revived.unit is None and revived.attempts == 0
+
+
+def test_also_keeps_each_copy_s_own_title_and_link(store: Store) -> None:
+    """A copy in another feed under a tracking link is listed with its own title and link."""
+    rec = store.record_poll(
+        FEED_A, OK, [article("1", "https://x.example/s", title="Story")], {"1": [pending()]}, NOW
+    )
+    copy = Article(
+        feed_url=FEED_B,
+        entry_key="9",
+        link="https://x.example/s?utm_source=b",
+        link_key="https://x.example/s",
+        title="Story (wire)",
+    )
+    store.record_poll(FEED_B, OK, [copy], {}, NOW)
+    (also,) = store.alert(rec.alerts[0]).also
+    assert (also.title, also.url) == ("Story (wire)", "https://x.example/s?utm_source=b")

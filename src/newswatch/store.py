@@ -187,6 +187,17 @@ def m005_feed_health_notices(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m006_copy_title_and_link(db: sqlite_utils.Database) -> None:
+    """A copy met in another feed keeps its own title and link (for 'also')."""
+    db.executescript(
+        """
+        ALTER TABLE entries ADD COLUMN title TEXT;
+        ALTER TABLE entries ADD COLUMN link TEXT;
+        """
+    )
+
+
 NOTICE_KEY_PREFIX = "newswatch:notice:"  # entry keys of the articles that carry notices
 
 
@@ -475,9 +486,9 @@ class Store:
         known = self._known(feed_id, article)
         if known is not None:
             self.db.execute(
-                "INSERT INTO entries (feed_id, entry_key, article_id, seen_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [feed_id, article.entry_key, known, iso(now)],
+                "INSERT INTO entries (feed_id, entry_key, article_id, seen_at, title, link) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [feed_id, article.entry_key, known, iso(now), article.title, article.link],
             )
             return None
         signature = stories.signatures.get(article.entry_key) if stories else None
@@ -950,7 +961,8 @@ class Store:
     def _also(self, story_id: int, article_id: int) -> Iterator[Sighting]:
         """Copies of the story other than the alerted (article, feed) pair."""
         rows = self.db.query(
-            f"SELECT a.title, a.link, f.url AS feed_url, {FEED_NAME}"
+            "SELECT COALESCE(e.title, a.title) AS title, COALESCE(e.link, a.link) AS link,"
+            f" f.url AS feed_url, {FEED_NAME}"
             " FROM entries e JOIN articles a ON a.id = e.article_id"
             " JOIN feeds f ON f.id = e.feed_id"
             " WHERE a.story_id = ? AND NOT (e.article_id = ? AND e.feed_id = a.feed_id)"
