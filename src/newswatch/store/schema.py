@@ -1,0 +1,270 @@
+"""The database schema and the conversions between rows and values.
+
+The migrations ``m001``…``m006`` are applied in order by ``sqlite_utils``, which records each
+applied one by its function name: never rename or reorder them, only add new ones. Here too
+are the text form of times (``iso``/``from_iso``) and the row-to-value converters every
+layer of the store shares.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+
+from newswatch.models import Article, FeedRef, FeedState, Hit
+from newswatch.store.values import StoredArticle
+
+migrations = sqlite_utils.Migrations("newswatch")
+
+# How an alert names a feed: as configured, else by its own title, else by its URL.
+FEED_NAME = "COALESCE(NULLIF(f.name, ''), NULLIF(f.title, ''), f.url) AS feed_title"
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    """Feeds, articles with their per-feed entries, stories, alerts and deliveries."""
+    db.executescript(
+        """
+        CREATE TABLE feeds (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            current_url TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',  -- as configured ('' = use the feed's own title)
+            title TEXT NOT NULL DEFAULT '',
+            etag TEXT, last_modified TEXT,
+            last_fetch_at TEXT, last_success_at TEXT, last_new_item_at TEXT,
+            last_status INTEGER, error_streak INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT, failing_since TEXT,
+            next_poll_at TEXT, backoff_until TEXT,
+            items_seen INTEGER NOT NULL DEFAULT 0,
+            gone INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL
+        );
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            feed_id INTEGER NOT NULL REFERENCES feeds(id),
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            entry_key TEXT NOT NULL,
+            link TEXT, link_key TEXT,
+            title TEXT NOT NULL DEFAULT '', summary TEXT NOT NULL DEFAULT '',
+            content TEXT NOT NULL DEFAULT '',
+            published TEXT, author TEXT NOT NULL DEFAULT '',
+            seen_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX articles_link_key ON articles(link_key) WHERE link_key IS NOT NULL;
+        CREATE INDEX articles_story ON articles(story_id);
+        CREATE INDEX articles_seen_at ON articles(seen_at);
+        -- every (feed, entry) ever met, pointing at the article it is a copy of
+        CREATE TABLE entries (
+            feed_id INTEGER NOT NULL REFERENCES feeds(id),
+            entry_key TEXT NOT NULL,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            seen_at TEXT NOT NULL,
+            PRIMARY KEY (feed_id, entry_key)
+        );
+        CREATE INDEX entries_article ON entries(article_id);
+        CREATE TABLE alerts (
+            id TEXT PRIMARY KEY,
+            watch TEXT NOT NULL,
+            story_id INTEGER NOT NULL REFERENCES stories(id),
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            matched TEXT NOT NULL,
+            snippet TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (watch, story_id)
+        );
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            alert_id TEXT NOT NULL REFERENCES alerts(id),
+            destination TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            sent_at TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (alert_id, destination)
+        );
+        CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at);
+        """
+    )
+
+
+@migrations()
+def m002_story_index(db: sqlite_utils.Database) -> None:
+    """The LSH index of recent articles' story signatures, and alerts by story."""
+    db.executescript(
+        """
+        -- one row per indexed article; its keys are kept to remove them when it expires
+        CREATE TABLE story_index (
+            article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+            seen_at TEXT NOT NULL,
+            keys BLOB NOT NULL
+        );
+        CREATE INDEX story_index_seen_at ON story_index(seen_at);
+        CREATE TABLE story_keys (
+            key INTEGER NOT NULL,
+            article_id INTEGER NOT NULL,
+            PRIMARY KEY (key, article_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX alerts_story ON alerts(story_id, created_at);
+        """
+    )
+
+
+@migrations()
+def m003_delivery_units(db: sqlite_utils.Database) -> None:
+    """The message each delivery was offered in (for stable keys across retries and
+    crashes), and per-destination state (a failing destination pauses as a whole)."""
+    db.executescript(
+        """
+        ALTER TABLE deliveries ADD COLUMN unit TEXT;
+        CREATE INDEX deliveries_unit ON deliveries(unit) WHERE unit IS NOT NULL;
+        CREATE INDEX deliveries_lane ON deliveries(destination, state, next_attempt_at);
+        CREATE TABLE destination_state (
+            name TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL DEFAULT 0,
+            paused_until TEXT,
+            last_error TEXT,
+            last_success_at TEXT
+        );
+        """
+    )
+
+
+@migrations()
+def m004_warnings_last_seen_tombstones(db: sqlite_utils.Database) -> None:
+    """A feed's last warning; when each entry was last seen in its feed; pruned articles."""
+    db.executescript(
+        """
+        ALTER TABLE feeds ADD COLUMN last_warning TEXT;
+        ALTER TABLE feeds ADD COLUMN last_document_at TEXT;  -- last 200 that was parsed
+        ALTER TABLE entries ADD COLUMN last_seen_at TEXT;  -- NULL: never seen after seen_at
+        ALTER TABLE articles ADD COLUMN pruned_at TEXT;    -- set: a tombstone (identity only)
+        """
+    )
+
+
+@migrations()
+def m005_feed_health_notices(db: sqlite_utils.Database) -> None:
+    """The health last announced per feed; alerts that are feed-health notices."""
+    db.executescript(
+        """
+        ALTER TABLE feeds ADD COLUMN health TEXT;
+        ALTER TABLE alerts ADD COLUMN kind TEXT NOT NULL DEFAULT 'article';
+        """
+    )
+
+
+@migrations()
+def m006_copy_title_and_link(db: sqlite_utils.Database) -> None:
+    """A copy met in another feed keeps its own title and link (for 'also')."""
+    db.executescript(
+        """
+        ALTER TABLE entries ADD COLUMN title TEXT;
+        ALTER TABLE entries ADD COLUMN link TEXT;
+        """
+    )
+
+
+NOTICE_KEY_PREFIX = "newswatch:notice:"  # entry keys of the articles that carry notices
+
+
+def iso(value: datetime | None) -> str | None:
+    """A sortable text form of an aware datetime, in UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_iso(value: str | None) -> datetime | None:
+    """The inverse of :func:`iso`."""
+    return datetime.fromisoformat(value) if value else None
+
+
+def feed_state_from_row(row: Mapping[str, Any]) -> FeedState:
+    return FeedState(
+        url=row["url"],
+        current_url=row["current_url"],
+        title=row["title"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        last_fetch_at=from_iso(row["last_fetch_at"]),
+        last_success_at=from_iso(row["last_success_at"]),
+        last_new_item_at=from_iso(row["last_new_item_at"]),
+        last_status=row["last_status"],
+        error_streak=int(row["error_streak"]),
+        last_error=row["last_error"],
+        next_poll_at=from_iso(row["next_poll_at"]),
+        backoff_until=from_iso(row["backoff_until"]),
+        failing_since=from_iso(row["failing_since"]),
+        items_seen=int(row["items_seen"]),
+        gone=bool(row["gone"]),
+        warning=row.get("last_warning"),
+        health=row.get("health"),
+    )
+
+
+def article_from_row(row: Mapping[str, Any]) -> Article:
+    return Article(
+        feed_url=row["feed_url"],
+        entry_key=row["entry_key"],
+        link=row["link"],
+        link_key=row["link_key"],
+        title=row["title"],
+        summary=row["summary"],
+        content=row["content"],
+        published=from_iso(row["published"]),
+        author=row["author"],
+    )
+
+
+def stored_article_from_row(row: Mapping[str, Any]) -> StoredArticle:
+    return StoredArticle(
+        id=int(row["id"]),
+        article=article_from_row(row),
+        feed=FeedRef(name=row["feed_title"], url=row["feed_url"]),
+        seen_at=from_iso(row["seen_at"]) or datetime.min.replace(tzinfo=UTC),
+        story_id=int(row["story_id"]),
+    )
+
+
+def hits_json(hits: Iterable[Hit]) -> str:
+    return json.dumps(
+        [
+            {
+                "term": h.term,
+                "field": h.field,
+                "start": h.start,
+                "end": h.end,
+                "text": h.text,
+                "group": h.group,
+            }
+            for h in hits
+        ],
+        ensure_ascii=False,
+    )
+
+
+def hits_from_json(text: str) -> tuple[Hit, ...]:
+    return tuple(
+        Hit(
+            term=h["term"],
+            field=h["field"],
+            start=h["start"],
+            end=h["end"],
+            text=h["text"],
+            group=h.get("group"),
+        )
+        for h in json.loads(text)
+    )

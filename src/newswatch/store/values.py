@@ -1,0 +1,94 @@
+"""The store's own frozen values: what callers pass in (``FeedUpdate``, ``PendingAlert``,
+``StoryRules``, ``HealthNotice``) and what it hands back (``PollRecord``, ``PruneReport``,
+``StoredArticle``). Kept apart from the SQL so every layer of the store can name them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from newswatch.models import Article, FeedRef, Match, StorySignature
+
+
+@dataclass(frozen=True, slots=True)
+class FeedUpdate:
+    """What one poll of a feed changes in its state. ``None`` fields are left as they are."""
+
+    success: bool
+    status: int | None = None
+    error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    current_url: str | None = None
+    title: str | None = None
+    next_poll_at: datetime | None = None
+    backoff_until: datetime | None = None
+    gone: bool = False
+    parsed: bool = False  # a document was parsed: ``warning`` replaces the last warning
+    warning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PruneReport:
+    """What :meth:`Store.prune` removed."""
+
+    alerts: int = 0  # alerts deleted with their finished deliveries
+    tombstoned: int = 0  # articles reduced to their identity keys
+    forgotten: int = 0  # tombstones deleted: not seen in any feed for the retention period
+
+
+@dataclass(frozen=True, slots=True)
+class HealthNotice:
+    """A feed-health notice to queue: the watch name it carries, a title and a detail."""
+
+    watch: str
+    title: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAlert:
+    """An alert the pipeline wants for a new article: a match and the destinations it owes."""
+
+    match: Match
+    destinations: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRules:
+    """How :meth:`Store.record_poll` recognises the same story (SPEC §4).
+
+    ``signatures`` holds the LSH keys of this poll's articles by ``entry_key``; ``same``
+    says whether a new article and a stored candidate are one story (a score above zero,
+    higher is closer). Only articles seen within ``window`` are candidates.
+    """
+
+    signatures: Mapping[str, StorySignature]
+    window: timedelta
+    same: Callable[[Article, Article], float]
+    max_candidates: int = 20  # compared at most, those sharing the most keys first
+    certain: float = 0.9  # a score this high ends the search
+    per_key: int = 50  # most recent holders of one LSH key considered
+    prune: int = 1000  # expired index rows removed per poll, at most
+
+
+@dataclass(frozen=True, slots=True)
+class PollRecord:
+    """What :meth:`Store.record_poll` did."""
+
+    new_articles: tuple[Article, ...] = ()
+    alerts: tuple[str, ...] = ()  # ids of the alerts created
+    deliveries: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article read back from the store, with the feed it was first seen in."""
+
+    id: int
+    article: Article
+    feed: FeedRef
+    seen_at: datetime
+    story_id: int = 0
