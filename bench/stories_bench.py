@@ -118,7 +118,7 @@ def rules(articles: list[Article]) -> StoryRules:
     return StoryRules(
         signatures={a.entry_key: cluster.signature(a) for a in articles},
         window=WINDOW,
-        same=partial(cluster.same_story, threshold=cluster.DEFAULT_THRESHOLD),
+        same=partial(cluster.same, threshold=cluster.DEFAULT_THRESHOLD),
     )
 
 
@@ -140,9 +140,9 @@ def fill(store: Store, articles: list[Article], batch: int = 500) -> None:
 def probe(store: Store, articles: list[Article], label: str) -> None:
     """Record each article in its own poll; print the cost split and the outcome."""
     counted: list[int] = []
-    base_same = partial(cluster.same_story, threshold=cluster.DEFAULT_THRESHOLD)
+    base_same = partial(cluster.same, threshold=cluster.DEFAULT_THRESHOLD)
 
-    def same(a: Article, b: Article) -> float:
+    def same(a: bytes, b: bytes) -> float:
         counted[-1] += 1
         return base_same(a, b)
 

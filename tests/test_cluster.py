@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import pytest
 
 from newswatch import cluster
@@ -118,3 +120,37 @@ def test_threshold_decides_between_copies_and_rewrites() -> None:
     )
     assert cluster.same_story(edited, article(BODY), threshold=0.5) > 0
     assert cluster.same_story(edited, article(BODY), threshold=1.0) == 0
+
+
+def test_fingerprint_is_stable_and_round_trips() -> None:
+    """The stored fingerprint is CRC-32 of each word pair (never Python's per-process
+    hash), in text order, and reads back to the features it was made from."""
+    stored = cluster.signature(article(BODY)).fingerprint
+    features = cluster.Fingerprint.from_bytes(stored)
+    assert features == cluster.features(article(BODY))
+    assert features.shingles[0] == zlib.crc32(b"magnitude 6")
+    assert features.words == len(cluster.tokens(BODY))
+
+
+def test_stored_fingerprints_judge_as_the_articles_do() -> None:
+    """``same`` on two signatures' fingerprints gives the score ``same_story`` gives."""
+    body = article(BODY)
+    pairs = [
+        (article(f"Breaking news\n{BODY}\nShare this article", title="Four dead"), body),
+        (article(BODY.split("\n")[0] + " Read more…", field="summary"), body),
+        (article(BODY.split("\n")[1]), body),
+    ]
+    for new, old in pairs:
+        stored = cluster.same(
+            cluster.signature(new).fingerprint, cluster.signature(old).fingerprint
+        )
+        assert stored == cluster.same_story(new, old)
+
+
+def test_unreadable_fingerprint_is_never_the_same_story() -> None:
+    """A fingerprint of another format (or none) joins nothing."""
+    good = cluster.signature(article(BODY)).fingerprint
+    assert cluster.same(good, good) == 1.0
+    assert cluster.same(b"\x09" + good[1:], good) == 0.0
+    assert cluster.same(good, b"") == 0.0
+    assert cluster.signature(article("Quake in Turkey, four dead.")).fingerprint == b""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def rules(
     return StoryRules(
         signatures={a.entry_key: cluster.signature(a) for a in articles},
         window=window,
-        same=cluster.same_story,
+        same=cluster.same,
         prune=prune,
     )
 
@@ -200,14 +201,54 @@ def test_expired_index_rows_are_pruned(store: Store) -> None:
     assert len(left) == 1 and keys == left
 
 
+def test_candidates_are_judged_on_their_stored_fingerprint(store: Store) -> None:
+    """The lookup compares the fingerprint kept in the index, not the candidate's text
+    (emptied here, as retention would), so the store thread never re-tokenizes."""
+    record(store, copy(1))
+    row = store.db.execute("SELECT fingerprint FROM story_index").fetchone()
+    assert row[0] == cluster.signature(copy(1)).fingerprint
+    store.db.execute("UPDATE articles SET content = '', summary = '', title = ''")
+    record(store, copy(2, "BREAKING. " + TEXT))
+    assert story_of(store, copy(1)) == story_of(store, copy(2, "BREAKING. " + TEXT))
+
+
+def test_candidate_indexed_before_fingerprints_is_fingerprinted_once(store: Store) -> None:
+    """A row indexed before m007 (no fingerprint) is fingerprinted from its stored text
+    when first met as a candidate, and the fingerprint is kept."""
+    record(store, copy(1))
+    store.db.execute("UPDATE story_index SET fingerprint = NULL")
+    made: list[Article] = []
+
+    def fingerprint(article: Article) -> bytes:
+        made.append(article)
+        return cluster.fingerprint(article)
+
+    for n in (2, 3):
+        a = copy(n, f"Outlet {n} reports. " + TEXT)
+        store.record_poll(a.feed_url, OK, [a], {}, NOW, replace(rules(a), fingerprint=fingerprint))
+    assert [a.content for a in made] == [TEXT]
+    assert len({story_of(store, copy(n, f"Outlet {n} reports. " + TEXT)) for n in (2, 3)}) == 1
+    assert story_of(store, copy(1)) == story_of(store, copy(2, "Outlet 2 reports. " + TEXT))
+    nulls = "SELECT COUNT(*) FROM story_index WHERE fingerprint IS NULL"
+    assert store.db.execute(nulls).fetchone()[0] == 0
+
+
+def test_candidate_without_fingerprint_is_passed_over_without_a_maker(store: Store) -> None:
+    """Without ``StoryRules.fingerprint`` a row indexed before m007 is no candidate."""
+    record(store, copy(1))
+    store.db.execute("UPDATE story_index SET fingerprint = NULL")
+    assert len(record(store, copy(2)).alerts) == 1
+    assert story_of(store, copy(1)) != story_of(store, copy(2))
+
+
 def test_lookup_compares_few_candidates_even_when_every_text_is_alike(store: Store) -> None:
     """A feed of many identical texts costs a bounded number of comparisons per article:
     candidates are ranked by shared keys, capped, and a near-certain match ends the search."""
     calls: list[int] = []
 
-    def counting(new: Article, old: Article) -> float:
+    def counting(new: bytes, old: bytes) -> float:
         calls[-1] += 1
-        return cluster.same_story(new, old)
+        return cluster.same(new, old)
 
     copies = [
         Article(
@@ -243,7 +284,7 @@ def test_lookup_never_compares_more_than_max_candidates(store: Store) -> None:
     """When no candidate is certain, at most max_candidates are compared."""
     calls: list[int] = []
 
-    def undecided(new: Article, old: Article) -> float:
+    def undecided(new: bytes, old: bytes) -> float:
         calls[-1] += 1
         return 0.0
 

@@ -2,18 +2,21 @@
 whether two signatures are one story.
 
 Pure: no I/O, no clock. ``signature`` turns an article into a ``StorySignature`` — LSH keys
-(two articles that share one are candidates) and an opaque ``data`` blob; the store keeps
-both and looks candidates up by key inside its write transaction, then asks ``same_story``
-about each. The pipeline hands this module's functions to the store.
+(two articles that share one are candidates) and a fingerprint (the hashed features the
+rule needs, so that a candidate is judged without reading or re-tokenizing its text); the
+store keeps both and looks candidates up by key inside its write transaction, then asks
+``same`` about the new fingerprint and each candidate's. The pipeline hands this module's
+functions to the store.
 
 The technique is MinHash over word shingles (datasketch), banded into LSH keys:
 
 - text: the title and the longer of summary and content, NFKC case-folded, with
   boilerplate ("share this article", "subscribe", "source link", "the post … appeared first
   on …", comment and copyright footers) removed before shingling;
-- similarity: the estimated Jaccard similarity of the two bodies' shingle sets, and their
+- similarity: the Jaccard similarity of the two bodies' shingle sets, and their
   containment (how much of the shorter text is in the longer one), which is what survives
-  truncation and boilerplate wrapped around a copy;
+  truncation and boilerplate wrapped around a copy; both computed exactly on the
+  fingerprints (32-bit hashes of the shingles), not estimated from the MinHash;
 - precision first: too little text (a title alone) never joins anything, and the bar is set
   so that distinct stories sharing names and places stay apart (see README, "Stories").
 """
@@ -22,8 +25,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import struct
 import unicodedata
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, Final
@@ -37,13 +42,15 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_THRESHOLD",
     "MIN_THRESHOLD",
+    "Fingerprint",
     "Similarity",
-    "Text",
     "compare",
+    "features",
+    "fingerprint",
     "judge",
+    "same",
     "same_story",
     "signature",
-    "text_of",
     "tokens",
 ]
 
@@ -158,27 +165,74 @@ def _body(article: Article) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Text:
-    """What similarity is computed from."""
+class Fingerprint:
+    """What similarity is computed from: the body's word pairs and the title's words, as
+    stable 32-bit hashes (CRC-32 of the UTF-8 text), made once per article.
 
-    words: tuple[str, ...]  # the body's words, boilerplate removed
-    shingles: frozenset[str]  # runs of SHINGLE words
-    title: frozenset[str]  # the title's words
+    ``to_bytes`` is the compact form the store keeps (4 bytes per word of the body); the
+    hashes make the comparison exact but for a collision, about one pair in four billion.
+    """
+
+    words: int  # words in the body, boilerplate removed
+    shingles: tuple[int, ...]  # hashes of the body's runs of SHINGLE words, in text order
+    title: frozenset[int]  # hashes of the title's words
+    distinct: frozenset[int]  # the shingle hashes as a set
+
+    @classmethod
+    def make(cls, words: int, shingles: Sequence[int], title: Iterable[int]) -> Fingerprint:
+        return cls(words, tuple(shingles), frozenset(title), frozenset(shingles))
+
+    def to_bytes(self) -> bytes:
+        """Format byte, three counts, the title hashes, the shingle hashes (little-endian)."""
+        title = sorted(self.title)
+        head = _FP_HEAD.pack(_FP_FORMAT, self.words, len(title), len(self.shingles))
+        return head + struct.pack(f"<{len(title) + len(self.shingles)}I", *title, *self.shingles)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Fingerprint | None:
+        """The inverse of ``to_bytes``; None for data of another format or length."""
+        if len(data) < _FP_HEAD.size or data[0] != _FP_FORMAT:
+            return None
+        _, words, titles, shingles = _FP_HEAD.unpack_from(data)
+        if len(data) != _FP_HEAD.size + 4 * (titles + shingles):
+            return None
+        values = struct.unpack_from(f"<{titles + shingles}I", data, _FP_HEAD.size)
+        return cls.make(words, values[titles:], values[:titles])
+
+
+_FP_FORMAT: Final = 1  # first byte of a stored fingerprint; a new format never meets old
+_FP_HEAD: Final = struct.Struct("<BIII")  # format, words, title hashes, shingle hashes
+
+
+def _hash(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
+def _runs(words: Sequence[str], size: int) -> list[str]:
+    """The runs of ``size`` words, in text order."""
+    return [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
 
 
 def _shingles(words: Sequence[str], size: int = SHINGLE) -> frozenset[str]:
-    return frozenset(" ".join(words[i : i + size]) for i in range(len(words) - size + 1))
+    return frozenset(_runs(words, size))
 
 
 @lru_cache(maxsize=256)
-def _text(title: str, body: str) -> Text:
+def _features(title: str, body: str) -> tuple[tuple[str, ...], Fingerprint]:
     words = tuple(tokens(body))
-    return Text(words, _shingles(words), frozenset(tokens(title)))
+    heads = {_hash(w) for w in tokens(title)}
+    return words, Fingerprint.make(len(words), [_hash(r) for r in _runs(words, SHINGLE)], heads)
 
 
-def text_of(article: Article) -> Text:
-    """The features of ``article`` (cached: one new article meets several candidates)."""
-    return _text(article.title, _body(article))
+def features(article: Article) -> Fingerprint:
+    """The features of ``article`` (cached: one article may meet several others)."""
+    return _features(article.title, _body(article))[1]
+
+
+def fingerprint(article: Article) -> bytes:
+    """The stored form of ``article``'s features (what ``signature`` carries), for an
+    article indexed without one."""
+    return features(article).to_bytes()
 
 
 # --- LSH keys ----------------------------------------------------------------------------
@@ -212,15 +266,16 @@ def _band_keys(kind: int, values: npt.NDArray[np.uint32], bands: int, rows: int)
 
 
 def signature(article: Article) -> StorySignature:
-    """The LSH keys of ``article``: of its whole body, and of its first words (so that a
-    teaser finds the full text it was cut from). None when the text is too short."""
-    text = text_of(article)
-    if len(text.shingles) < MIN_SHINGLES:
+    """The LSH keys of ``article`` — of its whole body, and of its first words (so that a
+    teaser finds the full text it was cut from) — and its fingerprint. Neither when the
+    text is too short to be judged."""
+    words, found = _features(article.title, _body(article))
+    if len(found.distinct) < MIN_SHINGLES:
         return StorySignature(keys=())
-    body = _band_keys(1, _minhash(_shingles(text.words, KEY_SHINGLE), NUM_PERM), BANDS, ROWS)
-    lede = _shingles(text.words[:LEDE_WORDS], KEY_SHINGLE)
+    body = _band_keys(1, _minhash(_shingles(words, KEY_SHINGLE), NUM_PERM), BANDS, ROWS)
+    lede = _shingles(words[:LEDE_WORDS], KEY_SHINGLE)
     start = _band_keys(2, _minhash(lede, LEDE_PERM), LEDE_BANDS, LEDE_ROWS)
-    return StorySignature(keys=tuple(body + start))
+    return StorySignature(keys=tuple(body + start), fingerprint=found.to_bytes())
 
 
 # --- the rule ----------------------------------------------------------------------------
@@ -236,20 +291,24 @@ class Similarity:
     shorter: int  # shingles in the shorter body
 
 
-def _share(part: frozenset[str], whole: frozenset[str]) -> float:
-    return len(part & whole) / len(part) if part else 0.0
+def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    common = len(a & b)
+    union = len(a) + len(b) - common
+    return common / union if union else 0.0
 
 
-def compare(a: Text, b: Text) -> Similarity:
+def compare(a: Fingerprint, b: Fingerprint) -> Similarity:
     """How alike ``a`` and ``b`` are."""
-    short, long = (a, b) if len(a.words) <= len(b.words) else (b, a)
-    union = len(a.shingles | b.shingles)
-    jaccard = len(a.shingles & b.shingles) / union if union else 0.0
-    reach = len(short.words) + max(LEDE_SLACK, len(short.words) // 4)
-    lede = _share(short.shingles, _shingles(long.words[:reach]))
-    titles = len(a.title | b.title)
-    title = len(a.title & b.title) / titles if titles else 0.0
-    return Similarity(jaccard, lede, title, min(len(a.shingles), len(b.shingles)))
+    short, long = (a, b) if a.words <= b.words else (b, a)
+    reach = short.words + max(LEDE_SLACK, short.words // 4)  # words of the longer text
+    start = long.shingles[: reach - SHINGLE + 1]  # the shingles of those words
+    lede = len(short.distinct.intersection(start)) / len(short.distinct) if short.distinct else 0.0
+    return Similarity(
+        _jaccard(a.distinct, b.distinct),
+        lede,
+        _jaccard(a.title, b.title),
+        min(len(a.distinct), len(b.distinct)),
+    )
 
 
 def judge(sim: Similarity, threshold: float = DEFAULT_THRESHOLD) -> float:
@@ -261,7 +320,23 @@ def judge(sim: Similarity, threshold: float = DEFAULT_THRESHOLD) -> float:
     return 0.0
 
 
+@lru_cache(maxsize=64)
+def _decoded(data: bytes) -> Fingerprint | None:
+    """Cached: the new article's fingerprint meets every candidate of its lookup."""
+    return Fingerprint.from_bytes(data)
+
+
+def same(new: bytes, old: bytes, *, threshold: float = DEFAULT_THRESHOLD) -> float:
+    """Whether the articles of two stored fingerprints (``StorySignature.fingerprint``) are
+    one story: a score above zero (higher is closer), or zero. A fingerprint this version
+    cannot read is never the same story as anything."""
+    a, b = _decoded(new), Fingerprint.from_bytes(old)
+    if a is None or b is None:
+        return 0.0
+    return judge(compare(a, b), threshold)
+
+
 def same_story(new: Article, old: Article, *, threshold: float = DEFAULT_THRESHOLD) -> float:
     """Whether ``new`` and ``old`` are one story: a score above zero (higher is closer), or
     zero."""
-    return judge(compare(text_of(new), text_of(old)), threshold)
+    return judge(compare(features(new), features(old)), threshold)

@@ -70,9 +70,11 @@ class ParsedFeed:
 @dataclass(frozen=True, slots=True)
 class StorySignature:
     """The LSH keys of an article's text (made by ``cluster``): two articles that share a
-    key are candidates for being one story, which ``cluster`` then decides on their text."""
+    key are candidates for being one story, which ``cluster`` then decides on their
+    fingerprints (opaque bytes the store keeps: the hashed features the rule compares)."""
 
     keys: tuple[int, ...]  # signed 64-bit; empty when the text is too short to be judged
+    fingerprint: bytes = b""  # empty with the keys
 
 
 @dataclass(frozen=True, slots=True)

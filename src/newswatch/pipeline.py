@@ -313,7 +313,8 @@ async def _story_rules(
     return StoryRules(
         signatures=await rt.parser.sign(articles, feed_url=feed.url),
         window=settings.window,
-        same=partial(cluster.same_story, threshold=settings.threshold),
+        same=partial(cluster.same, threshold=settings.threshold),
+        fingerprint=cluster.fingerprint,
     )
 
 

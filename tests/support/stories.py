@@ -135,7 +135,7 @@ def group_in_store(items: list[Labelled], path: Path, threshold: float) -> list[
             rules = StoryRules(
                 signatures={a.entry_key: cluster.signature(a)},
                 window=timedelta(hours=72),
-                same=partial(cluster.same_story, threshold=threshold),
+                same=partial(cluster.same, threshold=threshold),
             )
             at = now + timedelta(minutes=n)
             store.record_poll(a.feed_url, FeedUpdate(success=True), [a], {}, at, rules)

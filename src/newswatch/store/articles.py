@@ -114,7 +114,7 @@ class _ArticleStore(_StoryStore):
         signature = stories.signatures.get(article.entry_key) if stories else None
         story_id = None
         if stories is not None and signature is not None and signature.keys:
-            story_id = self._story_of(article, signature.keys, stories, now)
+            story_id = self._story_of(signature, stories, now)
         if story_id is None:
             story_id = self.db.execute(
                 "INSERT INTO stories (created_at, last_seen_at) VALUES (?, ?)",
@@ -143,7 +143,7 @@ class _ArticleStore(_StoryStore):
         )
         assert article_id is not None
         if signature is not None and signature.keys:
-            self._index_story(int(article_id), signature.keys, now)
+            self._index_story(int(article_id), signature, now)
         return int(article_id)
 
     def _insert_alert(

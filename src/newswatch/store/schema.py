@@ -1,6 +1,6 @@
 """The database schema and the conversions between rows and values.
 
-The migrations ``m001``…``m006`` are applied in order by ``sqlite_utils``, which records each
+The migrations ``m001``…``m007`` are applied in order by ``sqlite_utils``, which records each
 applied one by its function name: never rename or reorder them, only add new ones. Here too
 are the text form of times (``iso``/``from_iso``) and the row-to-value converters every
 layer of the store shares.
@@ -171,6 +171,17 @@ def m006_copy_title_and_link(db: sqlite_utils.Database) -> None:
         """
         ALTER TABLE entries ADD COLUMN title TEXT;
         ALTER TABLE entries ADD COLUMN link TEXT;
+        """
+    )
+
+
+@migrations()
+def m007_story_fingerprints(db: sqlite_utils.Database) -> None:
+    """Each indexed article's story fingerprint (the features ``cluster`` compares), so a
+    candidate is judged without re-reading its text; NULL for rows indexed before."""
+    db.executescript(
+        """
+        ALTER TABLE story_index ADD COLUMN fingerprint BLOB;
         """
     )
 

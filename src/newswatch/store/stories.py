@@ -5,10 +5,9 @@ bounded search for a new article's near-duplicate story, and the first alert of 
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
 from datetime import datetime
 
-from newswatch.models import Article
+from newswatch.models import StorySignature
 from newswatch.store.feeds import _FeedStore
 from newswatch.store.schema import article_from_row, iso
 from newswatch.store.values import StoryRules
@@ -17,16 +16,16 @@ from newswatch.store.values import StoryRules
 class _StoryStore(_FeedStore):
     """Stories: which article joins which story, and the index that makes that cheap."""
 
-    def _story_of(
-        self, article: Article, keys: Sequence[int], rules: StoryRules, now: datetime
-    ) -> int | None:
-        """The story of the closest recent near-duplicate of ``article`` (candidates: the
-        articles seen within the window that share the most LSH keys with it), if any;
-        marks that story as seen now.
+    def _story_of(self, signature: StorySignature, rules: StoryRules, now: datetime) -> int | None:
+        """The story of the closest recent near-duplicate of the article of ``signature``
+        (candidates: the articles seen within the window that share the most LSH keys
+        with it), if any; marks that story as seen now.
 
         Candidates are ranked by shared keys and at most ``max_candidates`` are compared,
         stopping at a near-certain match: a feed of a thousand identical texts must not
-        cost a thousand comparisons per article (the store thread serves everything)."""
+        cost a thousand comparisons per article (the store thread serves everything).
+        Each comparison reads only the candidate's stored fingerprint, never its text."""
+        keys = signature.keys
         # Each key contributes only its most recent holders: a key shared by thousands
         # of articles (a feed of identical texts) must not make the lookup a scan.
         per_key = " UNION ALL ".join(
@@ -35,12 +34,13 @@ class _StoryStore(_FeedStore):
             for _ in keys
         )
         rows = self.db.query(
-            "SELECT a.*, f.url AS feed_url FROM ("
+            "SELECT c.article_id, s.fingerprint, a.story_id FROM ("
             f"  SELECT h.article_id, COUNT(*) AS shared FROM ({per_key}) h"
             "   JOIN story_index s ON s.article_id = h.article_id WHERE s.seen_at >= ?"
             "   GROUP BY h.article_id ORDER BY shared DESC, h.article_id DESC LIMIT ?"
-            ") c JOIN articles a ON a.id = c.article_id JOIN feeds f ON f.id = a.feed_id"
-            " ORDER BY c.shared DESC, a.id DESC",
+            ") c JOIN story_index s ON s.article_id = c.article_id"
+            " JOIN articles a ON a.id = c.article_id"
+            " ORDER BY c.shared DESC, c.article_id DESC",
             [
                 *(v for key in keys for v in (key, rules.per_key)),
                 iso(now - rules.window),
@@ -48,8 +48,13 @@ class _StoryStore(_FeedStore):
             ],
         )
         best, story = 0.0, None
-        for row in rows:
-            score = rules.same(article, article_from_row(row))
+        for row in list(rows):
+            # NULL: indexed before m007. Made from the stored text (once), not skipped, so
+            # copies of stories seen just before an upgrade still find them.
+            old = row["fingerprint"] or self._fingerprint_of(row["article_id"], rules)
+            if old is None:
+                continue
+            score = rules.same(signature.fingerprint, old)
             if score > best:
                 best, story = score, int(row["story_id"])
             if best >= rules.certain:
@@ -58,10 +63,35 @@ class _StoryStore(_FeedStore):
             self.db.execute("UPDATE stories SET last_seen_at = ? WHERE id = ?", [iso(now), story])
         return story
 
-    def _index_story(self, article_id: int, keys: Sequence[int], now: datetime) -> None:
+    def _fingerprint_of(self, article_id: int, rules: StoryRules) -> bytes | None:
+        """The fingerprint of an article indexed before there were fingerprints (m007),
+        made from its stored text and kept, so it costs a tokenization once, not at every
+        lookup; None (the candidate is passed over) when ``rules`` cannot make one."""
+        if rules.fingerprint is None:
+            return None
+        row = self._one(
+            "SELECT a.*, f.url AS feed_url FROM articles a JOIN feeds f ON f.id = a.feed_id"
+            " WHERE a.id = ?",
+            [article_id],
+        )
+        if row is None:
+            return None
+        made = rules.fingerprint(article_from_row(row))
         self.db.execute(
-            "INSERT INTO story_index (article_id, seen_at, keys) VALUES (?, ?, ?)",
-            [article_id, iso(now), struct.pack(f"<{len(keys)}q", *keys)],
+            "UPDATE story_index SET fingerprint = ? WHERE article_id = ?", [made, article_id]
+        )
+        return made
+
+    def _index_story(self, article_id: int, signature: StorySignature, now: datetime) -> None:
+        keys = signature.keys
+        self.db.execute(
+            "INSERT INTO story_index (article_id, seen_at, keys, fingerprint) VALUES (?, ?, ?, ?)",
+            [
+                article_id,
+                iso(now),
+                struct.pack(f"<{len(keys)}q", *keys),
+                signature.fingerprint or None,  # NULL: made from the text if ever needed
+            ],
         )
         self.db.conn.executemany(
             "INSERT OR IGNORE INTO story_keys (key, article_id) VALUES (?, ?)",

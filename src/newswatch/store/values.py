@@ -60,18 +60,22 @@ class PendingAlert:
 class StoryRules:
     """How :meth:`Store.record_poll` recognises the same story (SPEC §4).
 
-    ``signatures`` holds the LSH keys of this poll's articles by ``entry_key``; ``same``
-    says whether a new article and a stored candidate are one story (a score above zero,
-    higher is closer). Only articles seen within ``window`` are candidates.
+    ``signatures`` holds the LSH keys and fingerprints of this poll's articles by
+    ``entry_key``; ``same`` says whether a new article's fingerprint and a stored
+    candidate's are one story (a score above zero, higher is closer). Only articles seen
+    within ``window`` are candidates. ``fingerprint`` makes the fingerprint of a candidate
+    indexed without one (before migration m007) from its stored text, once; without it
+    such candidates are passed over.
     """
 
     signatures: Mapping[str, StorySignature]
     window: timedelta
-    same: Callable[[Article, Article], float]
+    same: Callable[[bytes, bytes], float]
     max_candidates: int = 20  # compared at most, those sharing the most keys first
     certain: float = 0.9  # a score this high ends the search
     per_key: int = 50  # most recent holders of one LSH key considered
     prune: int = 1000  # expired index rows removed per poll, at most
+    fingerprint: Callable[[Article], bytes] | None = None  # for rows indexed before m007
 
 
 @dataclass(frozen=True, slots=True)
