@@ -128,10 +128,15 @@ def test_retry_after_in_the_past_is_zero() -> None:
     assert parse_retry_after("Mon, 23 Nov 2026 10:00:00 GMT", NOW) == 0.0
 
 
-@pytest.mark.parametrize("value", [None, "", "soon", "-5", "1.5", "Tue, 99 Foo 2026"])
+@pytest.mark.parametrize("value", [None, "", "soon", "-5", "Tue, 99 Foo 2026"])
 def test_retry_after_unreadable_is_none(value: str | None) -> None:
     """An absent or unreadable Retry-After gives None."""
     assert parse_retry_after(value, NOW) is None
+
+
+def test_retry_after_fractional_seconds_are_honoured() -> None:
+    """A fractional delay is read as given, as destinations' Retry-After is."""
+    assert parse_retry_after("1.5", NOW) == 1.5
 
 
 @pytest.mark.parametrize(

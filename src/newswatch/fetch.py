@@ -20,8 +20,7 @@ import ssl
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
@@ -30,6 +29,7 @@ import httpx
 from newswatch import __version__
 from newswatch.models import FetchResult, FetchStatus
 from newswatch.redact import redact_text, redact_url
+from newswatch.retryafter import parse_retry_after
 
 _log = logging.getLogger(__name__)
 
@@ -40,7 +40,6 @@ ACCEPT = (
     "application/json;q=0.8, */*;q=0.1"
 )
 ACCEPT_ENCODING = "gzip, deflate"  # only what ``_Inflater`` can decode with a bound
-MAX_RETRY_AFTER = 6 * 3600.0
 # Response headers (names and values) larger than this fail the fetch. httpcore's HTTP/1.1
 # parser itself refuses a head over 100 KiB ("Receive buffer too long") before we see it.
 MAX_HEADER_BYTES = 64 * 1024
@@ -163,27 +162,6 @@ def _known_cause(exc: BaseException) -> str | None:
         if isinstance(cause, httpx.RemoteProtocolError) and "Receive buffer too long" in str(cause):
             return f"response headers larger than {MAX_HEADER_BYTES // 1024} KB"
     return None
-
-
-def parse_retry_after(
-    value: str | None, now: datetime, cap: float = MAX_RETRY_AFTER
-) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delay-seconds or an HTTP-date), capped.
-
-    Returns None when the header is absent or unreadable; a date in the past gives 0.
-    """
-    if value is None:
-        return None
-    value = value.strip()
-    if value.isascii() and value.isdigit():
-        return min(float(value), cap)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:  # "-0000" means UTC with unknown origin
-        when = when.replace(tzinfo=UTC)
-    return min(max((when - now).total_seconds(), 0.0), cap)
 
 
 def parse_max_age(cache_control: str | None) -> float | None:

@@ -21,11 +21,12 @@ from newswatch.config.schema import (
     SlackDestination,
     WebhookDestination,
 )
-from newswatch.notify.base import Notifier, parse_retry_after
+from newswatch.notify.base import Notifier
 from newswatch.notify.console import ConsoleNotifier
 from newswatch.notify.email import EmailNotifier
 from newswatch.notify.slack import SlackNotifier
 from newswatch.notify.webhook import WebhookNotifier
+from newswatch.retryafter import parse_retry_after
 
 __all__ = [
     "ConsoleNotifier",

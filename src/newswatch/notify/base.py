@@ -9,11 +9,9 @@ URL, token or secret: a Slack webhook URL *is* the credential.
 from __future__ import annotations
 
 import asyncio
-import re
 import ssl
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
@@ -23,11 +21,10 @@ from newswatch.errors import PermanentDeliveryError, TransientDeliveryError
 from newswatch.models import Alert, Digest
 from newswatch.notify.render import clean_line, cut
 from newswatch.redact import redact_text, redact_url
+from newswatch.retryafter import http_date, parse_retry_after
 
-MAX_RETRY_AFTER = 6 * 3600.0  # SPEC §3/§6: Retry-After is honoured up to 6 h
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 _EXCERPT_BYTES = 2048
-_DELAY_SECONDS = re.compile(r"\d{1,12}(\.\d{1,6})?")
 
 
 @runtime_checkable
@@ -48,34 +45,6 @@ class Notifier(Protocol):
     async def aclose(self) -> None:
         """Release connections; the notifier is not used afterwards."""
         ...
-
-
-def parse_retry_after(value: str | None, *, reference: datetime | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delay-seconds or HTTP-date), within
-    [0, 6 h]. An HTTP-date is measured from ``reference`` (preferably the response's own
-    ``Date``, which is immune to clock skew); without a reference it cannot be used: None."""
-    if not value or not value.strip():
-        return None
-    text = value.strip()
-    if _DELAY_SECONDS.fullmatch(text):
-        seconds = float(text)
-    else:
-        when = _http_date(text)
-        if when is None or reference is None:
-            return None
-        seconds = (when - reference).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
-def _http_date(text: str | None) -> datetime | None:
-    """An HTTP-date as an aware datetime, or None when it is not one."""
-    if not text:
-        return None
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
 
 
 class Scrubber:
@@ -178,7 +147,7 @@ class JsonPoster:
     def _retry_after(self, headers: httpx.Headers) -> float | None:
         """The answer's Retry-After in seconds; an HTTP-date counts from the answer's own
         Date, else from the clock (when one was given)."""
-        reference = _http_date(headers.get("Date"))
+        reference = http_date(headers.get("Date"))
         if reference is None and self._clock is not None:
             reference = self._clock()
         return parse_retry_after(headers.get("Retry-After"), reference=reference)
