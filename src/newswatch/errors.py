@@ -2,7 +2,6 @@
 
     NewswatchError                 everything newswatch raises on purpose
      ├── ConfigError               invalid configuration; carries every problem found
-     ├── FetchError                a feed could not be fetched (feed url, reason)
      ├── ParseError                a fetched body is not a usable feed
      ├── StoreError                the database refused an operation
      └── DeliveryError             a destination did not accept an alert
@@ -10,7 +9,9 @@
           └── PermanentDeliveryError   retrying cannot help (400/404, bad address...)
 
 Errors are chained with ``raise ... from`` and carry the feed, destination or url
-they concern. Exit codes are decided in ``cli`` only.
+they concern. A feed server's misbehaviour is not an exception: ``fetch`` classifies it
+into a ``FetchResult`` that the pipeline records as feed state. Exit codes are decided
+in ``cli`` only.
 """
 
 from __future__ import annotations
@@ -44,15 +45,6 @@ class ConfigError(NewswatchError):
     def __init__(self, problems: list[ConfigProblem]) -> None:
         self.problems = sorted(problems, key=lambda p: (p.path, p.line, p.column))
         super().__init__("\n".join(str(p) for p in self.problems))
-
-
-class FetchError(NewswatchError):
-    """A feed could not be fetched."""
-
-    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
-        super().__init__(message)
-        self.url = url
-        self.status = status
 
 
 class ParseError(NewswatchError):

@@ -79,11 +79,6 @@ class PollReport:
     next_poll_at: datetime | None = None
 
 
-def feed_label(feed: FeedSettings, state: FeedState) -> str:
-    """How a feed is named: its configured name, else its own title, else its URL."""
-    return feed.name or state.title or feed.url
-
-
 def watch_covers(watch: WatchSettings, feed: FeedSettings) -> bool:
     """Whether ``watch`` applies to articles of ``feed`` (its ``feeds:`` list, by name or URL)."""
     if watch.feeds is None:
