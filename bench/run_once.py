@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import argparse
 import random
-import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from support.cli import newswatch_env
 from support.feeds import Item, rss
 from support.feedserver import FeedServer
 from support.hostile import HostileServer, hostile_routes, normal_routes
-from support.memory import TreeMemorySampler
+from support.memory import measured_run_once
 
 PARAGRAPH = (
     "<p>Officials in Minsk said on Tuesday that talks would continue next week, while "
@@ -82,22 +79,11 @@ def distinct_text(seed: int) -> str:
 
 def run_once(config: Path) -> tuple[float, int, str]:
     """Run `newswatch run --once`; (seconds, peak RSS bytes, summary line)."""
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "newswatch", "--config", str(config), "run", "--once"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=newswatch_env(),
-    )
-    sampler = TreeMemorySampler(proc.pid)
-    _, stderr = proc.communicate(timeout=1800)
-    peak = sampler.finish()
-    elapsed = time.monotonic() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"run --once failed ({proc.returncode}):\n{stderr}")
-    summary = next((line for line in reversed(stderr.splitlines()) if "polled" in line), "")
-    return elapsed, peak, summary
+    run = measured_run_once(config, timeout=1800)
+    if run.returncode != 0:
+        raise SystemExit(f"run --once failed ({run.returncode}):\n{run.stderr}")
+    lines = reversed(run.stderr.splitlines())
+    return run.elapsed, run.peak, next((line for line in lines if "polled" in line), "")
 
 
 def write_config(path: Path, feeds: list[str], timeout: str = "30s") -> None:

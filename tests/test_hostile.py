@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from support.cli import newswatch, newswatch_env
+from support.cli import newswatch
 from support.hostile import NORMAL_TITLE, HostileServer, hostile_routes, normal_routes
-from support.memory import TreeMemorySampler
+from support.memory import measured_run_once
 from support.receivers import WebhookReceiver
 
 pytestmark = pytest.mark.slow
@@ -81,7 +78,7 @@ def world(tmp_path: Path) -> Iterator[tuple[Path, HostileServer, WebhookReceiver
                 type: webhook
                 url: %s
             """)
-            % (TIMEOUT, "\n".join(feeds).replace("\n", "\n" + " " * 0), hook.url)
+            % (TIMEOUT, "\n".join(feeds), hook.url)
         )
         yield config, bad, hook, closed_port
 
@@ -90,22 +87,12 @@ def test_hostile_run_once(world: tuple[Path, HostileServer, WebhookReceiver, int
     """Every hostile feed is recorded with its error; the normal feed alerts once; the run
     ends in time with bounded memory; at most two requests at once reach the host."""
     config, bad, hook, _ = world
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "newswatch", "--config", str(config), "run", "--once"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=newswatch_env(),
-    )
-    sampler = TreeMemorySampler(proc.pid)
-    stdout, stderr = proc.communicate(timeout=120)
-    peak = sampler.finish()
-    elapsed = time.monotonic() - started
+    run = measured_run_once(config, timeout=120)
+    elapsed, peak, stdout, stderr = run.elapsed, run.peak, run.stdout, run.stderr
     print(
         f"hostile run --once: {elapsed:.1f} s, peak RSS of the process tree {peak / 2**20:.0f} MiB"
     )
-    assert proc.returncode == 0, stderr
+    assert run.returncode == 0, stderr
     # the deadline: every slow feed is cut at poll.timeout; nothing else may take long
     assert elapsed < 30
     assert peak < 1024 * 2**20

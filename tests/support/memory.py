@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 
@@ -37,3 +42,32 @@ class TreeMemorySampler:
         self._stop.set()
         self._thread.join(5)
         return self.peak
+
+
+@dataclass(frozen=True)
+class MeasuredRun:
+    """A finished ``newswatch run --once``: exit code, output, wall time, peak tree RSS."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    elapsed: float  # seconds
+    peak: int  # bytes, newswatch and its descendants summed
+
+
+def measured_run_once(config: Path, timeout: float) -> MeasuredRun:
+    """Run ``newswatch --config CONFIG run --once`` in a subprocess, sampling its memory."""
+    from support.cli import newswatch_env
+
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newswatch", "--config", str(config), "run", "--once"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=newswatch_env(),
+    )
+    sampler = TreeMemorySampler(proc.pid)
+    stdout, stderr = proc.communicate(timeout=timeout)
+    peak = sampler.finish()
+    return MeasuredRun(proc.returncode, stdout, stderr, time.monotonic() - started, peak)
