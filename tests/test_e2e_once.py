@@ -219,3 +219,34 @@ def test_status_shows_each_feed(world: World) -> None:
     assert {r["url"] for r in rows} == {world.feeds.url("/rss"), world.feeds.url("/atom")}
     assert all(r["error_streak"] == 0 for r in rows)
     assert sum(r["items_seen"] for r in rows) == 2  # STORY, and OTHER once across both feeds
+
+
+def test_feed_credentials_never_leave_in_payloads_mail_or_alerts(tmp_path: Path) -> None:
+    """A feed URL's user info and query (``https://user:pw@host/feed?apikey=…``) reach
+    neither the webhook payload, nor the mail, nor ``alerts``: the feed goes out redacted,
+    as in logs, also when its name falls back to its URL."""
+    with FeedServer() as feeds, WebhookReceiver() as hook, SmtpServer() as smtp:
+        feeds.add("/rss?apikey=K3Y", rss("", [STORY]))
+        secret_url = feeds.url("/rss?apikey=K3Y").replace("://", "://reader:pa55word@")
+        config = tmp_path / "w.yaml"
+        config.write_text(
+            textwrap.dedent(f"""\
+            database: state.db
+            poll: {{first_run: all}}
+            feeds: [{{url: "{secret_url}"}}]
+            watches: [{{name: belarus, keywords: [Lukashenko]}}]
+            destinations:
+              - {{name: hook, type: webhook, url: "{hook.url}"}}
+              - {{name: mail, type: email, to: [a@example.org], from: nw@example.org,
+                  host: 127.0.0.1, port: {smtp.port}, security: none}}
+            """)
+        )
+        assert newswatch(config, "run", "--once").returncode == 0
+        listed = newswatch(config, "alerts", "--json").stdout + newswatch(config, "alerts").stdout
+    (post,) = hook.requests
+    shown = feeds.url("/rss") + "?…"
+    assert post.json()["article"]["feed"] == {"name": shown, "url": shown}
+    (mail,) = smtp.messages
+    for where in (post.body.decode(), mail.data.decode(), listed):
+        assert "pa55word" not in where and "K3Y" not in where and "reader" not in where
+    assert shown in mail.message.get_body(("plain",)).get_content()

@@ -258,7 +258,7 @@ def _hung_up(conn: socket.socket) -> bool:
     try:
         readable, _, _ = select.select([conn], [], [], 0)
         return bool(readable) and conn.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
-    except OSError:
+    except (OSError, ValueError):  # ValueError: another thread closed it already (fd -1)
         return True
 
 

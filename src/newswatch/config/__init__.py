@@ -1,7 +1,8 @@
 """Configuration: YAML -> validated, frozen ``Settings``; every error with file:line:column."""
 
 from newswatch.config.checks import Check, ValueProblem
-from newswatch.config.loader import load_config, loads_config, resolve_database
+from newswatch.config.loader import load_config, loads_config
+from newswatch.config.paths import resolve_database
 from newswatch.config.schema import (
     ConsoleDestination,
     Destination,

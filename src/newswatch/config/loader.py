@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from newswatch.config.checks import Check, ValueProblem, caret_excerpt, value_position
+from newswatch.config.paths import ca_file_problems, resolve_paths
 from newswatch.config.schema import (
     ConsoleDestination,
     EmailDestination,
@@ -53,7 +54,7 @@ from newswatch.config.yamldoc import (
 )
 from newswatch.errors import ConfigError, ConfigProblem
 
-__all__ = ["load_config", "loads_config", "resolve_database"]
+__all__ = ["load_config", "loads_config"]
 
 _RETYPE_ROUNDS: Final = 4
 _SECTIONS: Final = {"watches": "watch", "feeds": "feed", "destinations": "destination"}
@@ -151,6 +152,11 @@ def _keys_of(model: type[BaseModel]) -> list[str]:
 
 def _unknown_key(data: dict[str, Any], loc: Loc, key: str) -> str:
     model = _model_at(data, loc)
+    if key == "verify" and model is EmailDestination:
+        return (
+            "unknown key 'verify': certificate checks cannot be turned off; "
+            "for a private CA, give its certificates as tls_ca_file: /path/to/ca.pem"
+        )
     keys = _keys_of(model) if model else []
     guess = _suggest(key, keys)
     if guess:
@@ -489,8 +495,8 @@ def loads_config(
     issues += _cross_check(doc)
     problems = _problems(doc, issues, str(path))
     if settings is not None:
-        database = resolve_database(settings.database, path, env)
-        settings = settings.model_copy(update={"source": path, "database": database})
+        settings = resolve_paths(settings, path, env)
+        problems += _checked(doc, text, str(path), ca_file_problems(settings))
     checkable = settings if settings is not None else _checkable(doc.data)
     if checkable is not None:
         for check in checks:
@@ -568,12 +574,3 @@ def _problems(doc: Document, issues: list[Issue], path: str) -> list[ConfigProbl
             seen.add((line, column, message))
             problems.append(ConfigProblem(path, line, column, message))
     return problems
-
-
-def resolve_database(database: Path, source: Path, env: Mapping[str, str]) -> Path:
-    """Where a relative ``database`` lives: under ``$STATE_DIRECTORY`` (the first of its
-    ':'-separated folders) when systemd sets it, else next to the configuration file."""
-    if database.is_absolute():
-        return database
-    state = next((part for part in env.get("STATE_DIRECTORY", "").split(":") if part), "")
-    return (Path(state) if state else source.parent) / database

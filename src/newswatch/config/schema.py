@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import jinja2
 import jinja2.sandbox
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -281,16 +282,33 @@ class WebhookDestination(_Delivery):
     headers: dict[str, SecretStr] = Field(default_factory=dict)
 
 
+def _mail_address(value: str) -> str:
+    """An ASCII ``mailbox@domain``: newswatch does not speak SMTPUTF8, so an address that
+    needs it would fail on every send; it is refused here, where it can be fixed."""
+    if not value.isascii():
+        raise ValueError(
+            f"'{value}' has non-ASCII characters: use an ASCII mailbox and the domain's "
+            "ASCII form (xn--…); newswatch does not send SMTPUTF8 mail"
+        )
+    return value
+
+
+MailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$"), AfterValidator(_mail_address)]
+
+
 class EmailDestination(_Delivery):
     """SMTP delivery."""
 
     name: Name
     type: Literal["email"]
-    to: tuple[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")], ...] = Field(min_length=1)
-    sender: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")] = Field(alias="from")
+    to: tuple[MailAddress, ...] = Field(min_length=1)
+    sender: MailAddress = Field(alias="from")
     host: Name
     port: WholeNumber | None = Field(default=None, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
+    # A private CA's certificates (PEM), relative to the config file; certificate and
+    # host name checks stay on: there is no way to turn them off.
+    tls_ca_file: Path | None = None
     username: str | None = None
     password: SecretStr | None = None
     timeout: Duration = timedelta(seconds=30)

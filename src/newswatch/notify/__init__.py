@@ -59,7 +59,10 @@ def build_notifiers(
     for dest in destinations:
         if dest.name in notifiers:
             raise ValueError(f"two destinations are named {dest.name!r}")
-        if isinstance(dest, EmailDestination):
+        if isinstance(dest, EmailDestination) and dest.tls_ca_file is not None:
+            # The user's private CA: only it is trusted (the notifier loads it).
+            notifiers[dest.name] = EmailNotifier(dest)
+        elif isinstance(dest, EmailDestination):
             # Loading the system trust store costs ~20 ms: once for all email destinations.
             email_context = email_context or ssl.create_default_context()
             notifiers[dest.name] = EmailNotifier(dest, ssl_context=email_context)

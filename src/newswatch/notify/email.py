@@ -14,12 +14,14 @@ import logging
 import smtplib
 import ssl
 import threading
+from collections.abc import Callable
 from email.message import EmailMessage
 
 from newswatch.config.schema import EmailDestination
 from newswatch.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from newswatch.models import Alert, Digest
 from newswatch.notify.digest import EMAIL_DIGEST_MAX, email_digest_message
+from newswatch.notify.mailhead import UnsafeMailError
 from newswatch.notify.render import clean_line, cut, email_message
 from newswatch.notify.templates import AlertTemplate, Medium
 
@@ -37,7 +39,8 @@ class EmailNotifier:
         self.name = destination.name
         self._dest = destination
         self._where = f"{destination.host}:{destination.effective_port}"
-        self._ssl = ssl_context if ssl_context is not None else ssl.create_default_context()
+        ca_file = str(destination.tls_ca_file) if destination.tls_ca_file else None
+        self._ssl = ssl_context or ssl.create_default_context(cafile=ca_file)
         sources: list[tuple[str, str | None, Medium]] = [
             ("subject_template", destination.subject_template, "text"),
             ("text_template", destination.text_template, "text"),
@@ -51,11 +54,12 @@ class EmailNotifier:
 
     async def send(self, alert: Alert) -> None:
         """Send the alert's mail; return once the server accepted it (250)."""
-        await self._send(self.message(alert))
+        await self._send(self._built(lambda: self.message(alert)))
 
     async def send_digest(self, digest: Digest) -> None:
         """Send one mail listing the digest's alerts."""
-        await self._send(email_digest_message(digest, self._dest.sender, self._dest.to))
+        dest = self._dest
+        await self._send(self._built(lambda: email_digest_message(digest, dest.sender, dest.to)))
 
     def message(self, alert: Alert) -> EmailMessage:
         """The alert's mail: built in, with the parts the user has templates for replaced."""
@@ -68,6 +72,16 @@ class EmailNotifier:
             text=parts.get("text_template"),
             html_body=parts.get("html_template"),
         )
+
+    def _built(self, make: Callable[[], EmailMessage]) -> EmailMessage:
+        """The message ``make`` builds; one that would not read back as written is a
+        permanent failure (dead, visible in ``alerts``), never sent as is."""
+        try:
+            return make()
+        except UnsafeMailError as exc:
+            raise PermanentDeliveryError(
+                f"unsafe mail not sent: {exc}", destination=self.name
+            ) from exc
 
     async def _send(self, msg: EmailMessage) -> None:
         # A daemon thread, not the default executor: a stuck SMTP exchange must not hold

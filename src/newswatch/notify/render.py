@@ -9,9 +9,9 @@ terminal would interpret for the console.
 
 from __future__ import annotations
 
-import email.policy
 import hashlib
 import html
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -23,6 +23,9 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from newswatch.models import Alert, FeedRef, Hit
+from newswatch.notify import mailhead
+
+log = logging.getLogger(__name__)
 
 SUBJECT_MAX = 150
 TITLE_MAX = 500  # in bodies and on the console; a feed can send a megabyte of "title"
@@ -31,10 +34,11 @@ SLACK_SECTION_MAX = 3000
 SLACK_BLOCKS_MAX = 50
 ELLIPSIS = "…"
 
-# C0/C1 controls, line/paragraph separators and bidi overrides (which can make a title read
-# backwards in a terminal or mail client): all become spaces before anything is rendered.
+# C0/C1 controls, line/paragraph separators and bidi controls (marks, embeddings, overrides
+# and isolates, which can make a title read backwards in a terminal or mail client): all
+# become spaces before anything is rendered.
 _CONTROLS = [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]
-_BIDI = [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_BIDI = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 _UNSAFE_TABLE = dict.fromkeys([*_CONTROLS, *_BIDI], " ")
 _MSGID_SAFE = re.compile(r"[A-Za-z0-9._+=-]{1,200}")
 _LABEL_UNSAFE = re.compile(r"[^a-z0-9-]+")
@@ -356,12 +360,6 @@ def _email_html(alert: Alert) -> str:
     return "\n".join(parts) + "\n"
 
 
-# Headers are folded only past 998 characters (RFC 5322's hard limit): CPython's folder
-# moves a whole "[newswatch] ..." subject onto a continuation line once it passes 78
-# characters, and readers then show it with a leading space.
-MAIL_POLICY = email.policy.default.clone(max_line_length=998)
-
-
 def email_message(
     alert: Alert,
     sender: str,
@@ -371,10 +369,9 @@ def email_message(
     text: str | None = None,
     html_body: str | None = None,
 ) -> EmailMessage:
-    """A ``multipart/alternative`` mail (text + HTML). Headers are built only from cleaned
-    one-line values, so a CR/LF in a feed title can never start a header of its own.
-    ``subject``, ``text`` and ``html_body`` (from user templates) replace the built-in
-    parts; an HTML fragment is wrapped in a document."""
+    """A ``multipart/alternative`` mail (text + HTML). ``subject``, ``text`` and
+    ``html_body`` (from user templates) replace the built-in parts; an HTML fragment is
+    wrapped in a document."""
     thread = alert.thread_id if alert.thread_id and alert.thread_id != alert.id else None
     if html_body and not html_body.lstrip()[:15].lower().startswith(("<!doctype", "<html")):
         html_body = (
@@ -408,22 +405,29 @@ def mail(
 ) -> EmailMessage:
     """The mail newswatch sends for an alert or a digest. ``subject`` is made one line
     again here, whatever built it; ``key`` becomes the Message-ID, ``thread`` (the first
-    alert on the same story) In-Reply-To and References."""
-    msg = EmailMessage(policy=MAIL_POLICY)
-    msg["Subject"] = cut(clean_line(subject) or "[newswatch]", SUBJECT_MAX)
-    msg["From"] = formataddr(("newswatch", sender))
-    msg["To"] = ", ".join(to)
-    msg["Date"] = format_datetime(_utc(created_at))
-    msg["Message-ID"] = message_id(key)
+    alert on the same story) In-Reply-To and References. Headers are written by
+    ``notify.mailhead`` and the message is read back before it is returned; should the
+    subject still not read back as written, the mail goes out with a subject made of the
+    watch alone rather than not at all."""
+    line = cut(clean_line(subject) or "[newswatch]", SUBJECT_MAX)
+    headers = [
+        ("From", formataddr(("newswatch", sender))),
+        ("To", ", ".join(to)),
+        ("Date", format_datetime(_utc(created_at))),
+        ("Message-ID", message_id(key)),
+    ]
     if thread:
-        msg["In-Reply-To"] = message_id(thread)
-        msg["References"] = message_id(thread)
-    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies, please
-    msg["List-Id"] = _list_id(clean_line(watch))
-    # quoted-printable keeps every line 7-bit and short, whatever the server's extensions.
-    msg.set_content(text, cte="quoted-printable")
-    msg.add_alternative(html_body, subtype="html", cte="quoted-printable")
-    return msg
+        headers += [("In-Reply-To", message_id(thread)), ("References", message_id(thread))]
+    headers += [
+        ("Auto-Submitted", "auto-generated"),  # RFC 3834: no vacation replies, please
+        ("List-Id", _list_id(clean_line(watch))),
+    ]
+    try:
+        return mailhead.build([("Subject", line), *headers], text, html_body)
+    except mailhead.UnsafeMailError as exc:
+        log.warning("mail subject withheld message_id=%s reason=%s", message_id(key), exc)
+    fallback = cut(f"[newswatch] {clean_line(watch)}", SUBJECT_MAX)
+    return mailhead.build([("Subject", fallback), *headers], text, html_body)
 
 
 # --- plain text (email text part, console) ---------------------------------------------

@@ -11,9 +11,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newswatch.errors import StoreError
-from newswatch.models import Alert, Delivery, DeliveryState, DestinationState, FeedRef, Sighting
+from newswatch.models import Alert, Delivery, DeliveryState, DestinationState, Sighting
 from newswatch.store.articles import _ArticleStore
-from newswatch.store.schema import FEED_NAME, article_from_row, from_iso, hits_from_json, iso
+from newswatch.store.schema import (
+    FEED_NAME,
+    article_from_row,
+    from_iso,
+    hits_from_json,
+    iso,
+    shown_feed,
+)
 
 
 class _OutboxStore(_ArticleStore):
@@ -201,7 +208,7 @@ class _OutboxStore(_ArticleStore):
             id=row["id"],
             watch=row["watch"],
             article=article,
-            feed=FeedRef(name=row["feed_title"], url=row["feed_url"]),
+            feed=shown_feed(row),
             matched=hits_from_json(row["matched"]),
             snippet=row["snippet"],
             created_at=from_iso(row["created_at"]) or datetime.min.replace(tzinfo=UTC),
@@ -225,7 +232,7 @@ class _OutboxStore(_ArticleStore):
             yield Sighting(
                 title=r["title"],
                 url=r["link"],
-                feed=FeedRef(name=r["feed_title"], url=r["feed_url"]),
+                feed=shown_feed(r),
             )
 
     def _thread_root(self, alert_id: str, destination: str) -> str | None:

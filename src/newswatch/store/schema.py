@@ -16,6 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from newswatch.models import Article, FeedRef, FeedState, Hit
+from newswatch.redact import redact_feed_url
 from newswatch.store.values import StoredArticle
 
 migrations = sqlite_utils.Migrations("newswatch")
@@ -240,11 +241,23 @@ def article_from_row(row: Mapping[str, Any]) -> Article:
     )
 
 
+def feed_name(row: Mapping[str, Any]) -> str:
+    """The feed's configured name, else its own title, else its URL as logs show it."""
+    name = str(row["feed_title"])
+    return redact_feed_url(name) if name == row["feed_url"] else name
+
+
+def shown_feed(row: Mapping[str, Any]) -> FeedRef:
+    """The feed as alerts show it to the outside (payloads, mail, ``alerts``): its URL
+    without user info or query, which may hold credentials (SPEC §7)."""
+    return FeedRef(name=feed_name(row), url=redact_feed_url(row["feed_url"]))
+
+
 def stored_article_from_row(row: Mapping[str, Any]) -> StoredArticle:
     return StoredArticle(
         id=int(row["id"]),
         article=article_from_row(row),
-        feed=FeedRef(name=row["feed_title"], url=row["feed_url"]),
+        feed=FeedRef(name=feed_name(row), url=row["feed_url"]),
         seen_at=from_iso(row["seen_at"]) or datetime.min.replace(tzinfo=UTC),
         story_id=int(row["story_id"]),
     )
