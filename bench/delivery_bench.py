@@ -3,7 +3,7 @@
     .venv/bin/python bench/delivery_bench.py [--alerts 2000] [--runs 3]
 
 Seeds a real SQLite outbox with N pending alerts for one webhook destination and times
-``run --once``'s delivery (``newswatch.delivery.deliver_all``) to a receiver on 127.0.0.1
+``run --once``'s delivery (``newswatch.pipeline.deliver_all``) to a receiver on 127.0.0.1
 that runs in its own process (so it does not compete with newswatch for the GIL). Each
 alert is one HTTP POST and one SQLite commit ("sent"), plus one commit per pass that
 fixes which message each alert goes in. Also times the same backlog with `burst: 10`,
@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from newswatch.delivery import deliver_all
+from newswatch.pipeline.deliver import deliver_all
 from support.outbox import make_settings, runtime, seed
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from newswatch.cli import main
+from newswatch.app.cli import main
 from support.cli import newswatch
 
 ROOT = Path(__file__).resolve().parent.parent

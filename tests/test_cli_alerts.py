@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from newswatch.config import load_config
-from newswatch.delivery import deliver_all
+from newswatch.pipeline.deliver import deliver_all
 from support.cli import newswatch
 from support.outbox import runtime, seed
 from support.receivers import Reply, WebhookReceiver

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from newswatch.config import Rate
-from newswatch.delivery import Deliverer, RateLimiter, deliver_all, plan_units, retry_delay
 from newswatch.models import Delivery, DeliveryState
+from newswatch.outbox import RateLimiter, plan_units, retry_delay
+from newswatch.pipeline.deliver import Deliverer, deliver_all
 from newswatch.store import Store
 from support.alerts import make_alert
 from support.outbox import Clock, make_settings, runtime, seed, states

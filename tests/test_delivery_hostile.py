@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from newswatch.delivery import deliver_all
 from newswatch.models import DeliveryState
+from newswatch.pipeline.deliver import deliver_all
 from support.outbox import make_settings, runtime, seed, states
 from support.receivers import SmtpServer, WebhookReceiver
 

@@ -13,7 +13,7 @@ import pytest
 from newswatch.config import HealthSettings, loads_config
 from newswatch.health import Health, assess, change
 from newswatch.models import FeedState
-from newswatch.pipeline import run_once
+from newswatch.pipeline.once import run_once
 from support.feeds import Item, rss
 from support.feedserver import FeedServer
 from support.receivers import WebhookReceiver

@@ -9,14 +9,10 @@ from pathlib import Path
 
 from newswatch.config import Settings
 from newswatch.models import Article, FeedState
-from newswatch.pipeline import (
-    alertable,
-    backoff,
-    open_runtime,
-    poll_feed,
-    watch_covers,
-)
+from newswatch.pipeline.poll import alertable, poll_feed
+from newswatch.pipeline.runtime import open_runtime
 from newswatch.store import Store
+from newswatch.waits import backoff
 from support.feeds import Item, rss
 from support.feedserver import FeedServer
 
@@ -78,8 +74,8 @@ def test_watch_feeds_scope_by_name_or_url() -> None:
     )
     a, b = s.feeds
     w, v = s.watches
-    assert watch_covers(w, a) and watch_covers(w, b)
-    assert watch_covers(v, a) and not watch_covers(v, b)
+    assert s.watch_covers(w, a.url) and s.watch_covers(w, b.url)
+    assert s.watch_covers(v, a.url) and not s.watch_covers(v, b.url)
 
 
 def poll_once(tmp_path: Path, url: str, first_run: str = "all") -> tuple[str, FeedState]:

@@ -124,7 +124,7 @@ def test_pruned_item_still_in_the_feed_never_alerts_again(tmp_path: Path) -> Non
     import io
 
     from newswatch.config import loads_config
-    from newswatch.pipeline import run_once
+    from newswatch.pipeline.once import run_once
     from support.feeds import Item, rss
     from support.feedserver import FeedServer
 

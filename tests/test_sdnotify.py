@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from newswatch.sdnotify import MAX_DATAGRAM, SystemdNotifier, socket_address, watchdog_interval
+from newswatch.app.sdnotify import MAX_DATAGRAM, SystemdNotifier, socket_address, watchdog_interval
 
 # A guard against a hanging send, not a performance threshold: a blocking send never returns.
 HANG_GUARD_S = 30
@@ -112,7 +112,7 @@ def test_full_queue_does_not_block(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """With a receiver that never reads, sends are dropped with a debug log, never blocking."""
-    caplog.set_level(logging.DEBUG, logger="newswatch.sdnotify")
+    caplog.set_level(logging.DEBUG, logger="newswatch.app.sdnotify")
 
     def flood() -> None:
         for _ in range(10_000):

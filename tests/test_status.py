@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from newswatch import health
+from newswatch.app.status import feed_statuses, table, to_json
 from newswatch.config import FeedSettings, HealthSettings, Settings
 from newswatch.models import FeedState
-from newswatch.status import feed_statuses, table, to_json
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -22,7 +23,7 @@ SETTINGS = Settings(
         FeedSettings(url=STALE_URL),
         FeedSettings(url="https://new.example.org/rss", name="Fresh"),
     ),
-    health=HealthSettings(stale_after=timedelta(days=7)),
+    health=HealthSettings(failing_after=timedelta(hours=1), stale_after=timedelta(days=7)),
 )
 STATES = {
     OK_URL: FeedState(
@@ -141,3 +142,22 @@ def test_json_fields() -> None:
         "next_poll": "2026-11-24T14:00:00Z",
         "gone": False,
     }
+
+
+def test_status_and_health_notices_share_one_rule() -> None:
+    """A feed that has failed for less than failing_after is "erroring", not "failing" (no
+    notice has said failing yet); one that got items but none new for stale_after is
+    "stale" exactly when a stale notice would be sent."""
+    lenient = SETTINGS.model_copy(
+        update={"health": HealthSettings(failing_after=timedelta(hours=6))}
+    )
+    found = {r.state.url: r.condition for r in feed_statuses(lenient, STATES, NOW)}
+    assert found[SECRET] == "erroring"
+    problems = table(feed_statuses(lenient, STATES, NOW), NOW)
+    assert any("erroring since 5h ago (3 failures in a row)" in line for line in problems)
+    for url, state in STATES.items():
+        notice = health.assess(state, lenient.health, NOW)
+        expected = "erroring" if notice is None else notice.value
+        if expected == "ok" and state.warning:
+            expected = "warning"
+        assert found[url] == expected

@@ -1,6 +1,6 @@
 """``python -m newswatch``: the same as the ``newswatch`` command."""
 
-from newswatch.cli import main
+from newswatch.app.cli import main
 
 if __name__ == "__main__":
     main()

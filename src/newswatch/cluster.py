@@ -265,6 +265,11 @@ def _band_keys(kind: int, values: npt.NDArray[np.uint32], bands: int, rows: int)
     return keys
 
 
+def signatures(articles: Iterable[Article]) -> dict[str, StorySignature]:
+    """Each article's signature by entry key: one worker job for a whole poll."""
+    return {article.entry_key: signature(article) for article in articles}
+
+
 def signature(article: Article) -> StorySignature:
     """The LSH keys of ``article`` — of its whole body, and of its first words (so that a
     teaser finds the full text it was cut from) — and its fingerprint. Neither when the

@@ -52,6 +52,24 @@ def assess(state: FeedState, settings: HealthSettings, now: datetime) -> Health 
     return Health.OK
 
 
+def condition(state: FeedState, settings: HealthSettings, now: datetime) -> str:
+    """One word for where a feed stands, as ``status`` shows it — by the same rule that
+    decides the notices (:func:`assess`), so ``status`` never reports a condition that no
+    notice announced: ``new`` (never fetched), ``erroring`` (failed, but for less than
+    ``failing_after``), ``failing``, ``stale``, ``gone``, ``warning`` (fetched, with a
+    problem in the document), ``ok``."""
+    if state.gone:
+        return Health.GONE.value
+    if state.last_fetch_at is None:
+        return "new"
+    health = assess(state, settings, now)
+    if health is None:
+        return "erroring"
+    if health is Health.OK and state.warning:
+        return "warning"
+    return health.value
+
+
 def change(
     state: FeedState, name: str, settings: HealthSettings, now: datetime
 ) -> tuple[Health, Notice | None] | None:

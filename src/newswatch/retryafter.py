@@ -1,45 +1,5 @@
-"""``Retry-After`` and HTTP-date parsing, shared by fetching (feed servers) and delivery
-(destinations): the same header, read the same way on both sides (SPEC §3, §6).
+"""Moved to :mod:`newswatch.waits`; kept until the notify and fetch modules import it there."""
 
-Standard library only; it sits in the lowest layer with ``models`` and ``errors``.
-"""
+from newswatch.waits import MAX_RETRY_AFTER, http_date, parse_retry_after
 
-from __future__ import annotations
-
-import re
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-
-MAX_RETRY_AFTER = 6 * 3600.0  # SPEC §3/§6: Retry-After is honoured up to 6 h
-_DELAY_SECONDS = re.compile(r"\d{1,12}(\.\d{1,6})?")
-
-
-def http_date(text: str | None) -> datetime | None:
-    """An HTTP-date as an aware datetime (a zone-less date counts as UTC), or None."""
-    if not text:
-        return None
-    try:
-        when = parsedate_to_datetime(text.strip())
-    except (TypeError, ValueError, IndexError):
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
-
-
-def parse_retry_after(
-    value: str | None, reference: datetime | None, cap: float = MAX_RETRY_AFTER
-) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delay-seconds or an HTTP-date), within
-    [0, cap]. An HTTP-date is measured from ``reference`` (the response's own ``Date`` is
-    immune to clock skew); without a reference it cannot be used. None when the header is
-    absent or unreadable; a date in the past gives 0."""
-    if not value or not value.strip():
-        return None
-    text = value.strip()
-    if _DELAY_SECONDS.fullmatch(text):
-        seconds = float(text)
-    else:
-        when = http_date(text)
-        if when is None or reference is None:
-            return None
-        seconds = (when - reference).total_seconds()
-    return min(max(seconds, 0.0), cap)
+__all__ = ["MAX_RETRY_AFTER", "http_date", "parse_retry_after"]

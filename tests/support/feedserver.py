@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -31,6 +32,7 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before the status line
     drip: float = 0.0  # seconds between body bytes (one byte at a time) when > 0
+    fresh: Callable[[], bytes] | None = None  # when set, a new body for every request
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(304, headers, b"")
             return
         headers["Content-Type"] = route.content_type
-        self._send(route.status, headers, route.body, drip=route.drip)
+        body = route.fresh() if route.fresh is not None else route.body
+        self._send(route.status, headers, body, drip=route.drip)
 
     def _not_modified(self, route: Route) -> bool:
         tags = self.headers.get("If-None-Match")

@@ -14,7 +14,7 @@ from pathlib import Path
 from newswatch.config import Settings, loads_config
 from newswatch.models import Article, DeliveryState, Hit, Match
 from newswatch.notify import Notifier, build_notifiers
-from newswatch.pipeline import Runtime, open_runtime
+from newswatch.pipeline.runtime import Runtime, open_runtime
 from newswatch.store import FeedUpdate, PendingAlert, Store
 
 FEED = "https://wire.example/rss"

@@ -1,4 +1,4 @@
-"""Parse jobs for ParserPool tests; importable by worker processes (tests/ is on sys.path)."""
+"""Parse jobs for WorkerPool tests; importable by worker processes (tests/ is on sys.path)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from newswatch.models import ParsedFeed
 
 
-def scripted_job(body: bytes, *, feed_url: str, content_type: str, budget: float) -> ParsedFeed:
+def scripted_job(body: bytes, *, feed_url: str, content_type: str) -> ParsedFeed:
     """``stuck``: sleep (no CPU, so the CPU timer never fires) until killed.
     ``once:PATH``: the first time (PATH missing) create PATH and sleep until killed;
     afterwards return at once. ``nap...``: take 0.1 s. Anything else: return at once."""

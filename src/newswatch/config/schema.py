@@ -382,6 +382,15 @@ class Settings(_Strict):
         dest = next((d for d in self.destinations if d.name == destination), None)
         return dest.digest if dest is not None else None
 
+    def watch_covers(self, watch: WatchSettings, feed_url: str) -> bool:
+        """Whether ``watch`` applies to articles of the feed at ``feed_url``: its ``feeds:``
+        list names the feed by URL or by configured name (a feed no longer configured can
+        only be named by its URL)."""
+        if watch.feeds is None or feed_url in watch.feeds:
+            return True
+        feed = next((f for f in self.feeds if f.url == feed_url), None)
+        return feed is not None and feed.name is not None and feed.name in watch.feeds
+
     def watch_destinations(self, watch: WatchSettings) -> tuple[str, ...]:
         """The destinations ``watch`` notifies (default: every destination)."""
         if watch.notify is not None:

@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from newswatch.errors import StoreError
 from newswatch.store.outbox import _OutboxStore
@@ -74,8 +74,11 @@ class AsyncStore:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
 
-    async def call(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run ``method(store, *args, **kwargs)`` in the store thread, e.g. ``Store.unseen``."""
+    async def call(
+        self, method: Callable[Concatenate[Store, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``method(store, *args, **kwargs)`` in the store thread, e.g. ``Store.unseen``;
+        typed end to end, so mypy checks every argument that crosses into the thread."""
         store = self._store
         if store is None:
             raise StoreError("store is not open")

@@ -1,4 +1,4 @@
-"""Tests for newswatch.parsepool: parsing in worker processes within a CPU budget."""
+"""Tests for newswatch.pipeline.workers: jobs (parsing) in worker processes within a CPU budget."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from newswatch.errors import ParseError
-from newswatch.parsepool import ParserPool
+from newswatch.parse import parse_feed
+from newswatch.pipeline.workers import WorkerPool
 from support.parsejobs import scripted_job
 
 URL = "https://feeds.example.org/rss"
@@ -25,9 +26,9 @@ def test_parses_in_a_worker() -> None:
     """A normal document parses to its feed."""
 
     async def main() -> str:
-        pool = ParserPool(workers=1)
+        pool = WorkerPool(workers=1)
         try:
-            return (await pool.parse(RSS, feed_url=URL, content_type="")).title
+            return (await pool.run(URL, parse_feed, RSS, feed_url=URL, content_type="")).title
         finally:
             pool.close()
 
@@ -39,11 +40,11 @@ def test_cpu_budget_fails_the_document_and_keeps_the_worker() -> None:
     is interrupted, not killed, and parses the next document."""
 
     async def main() -> tuple[str, str, int]:
-        pool = ParserPool(workers=1, budget=0.3)
+        pool = WorkerPool(workers=1, budget=0.3)
         try:
             with pytest.raises(ParseError) as caught:
-                await pool.parse(QUADRATIC, feed_url=URL, content_type="")
-            after = await pool.parse(RSS, feed_url=URL, content_type="")
+                await pool.run(URL, parse_feed, QUADRATIC, feed_url=URL, content_type="")
+            after = await pool.run(URL, parse_feed, RSS, feed_url=URL, content_type="")
             return str(caught.value), after.title, pool.replaced
         finally:
             pool.close()
@@ -59,11 +60,15 @@ def test_stuck_worker_is_killed_and_other_documents_are_retried(tmp_path: Path) 
     innocent = f"once:{tmp_path / 'marker'}".encode()
 
     async def main() -> tuple[BaseException | str, ...]:
-        pool = ParserPool(workers=2, budget=0.2, margin=1.0, job=scripted_job)
+        pool = WorkerPool(workers=2, budget=0.2, margin=1.0)
         try:
-            stuck = asyncio.create_task(pool.parse(b"stuck", feed_url=URL, content_type=""))
+            stuck = asyncio.create_task(
+                pool.run(URL, scripted_job, b"stuck", feed_url=URL, content_type="")
+            )
             await asyncio.sleep(0.7)  # the stuck one's backstop fires at 1.4 s, this one's at 2.1 s
-            other = asyncio.create_task(pool.parse(innocent, feed_url=URL, content_type=""))
+            other = asyncio.create_task(
+                pool.run(URL, scripted_job, innocent, feed_url=URL, content_type="")
+            )
             results = await asyncio.gather(stuck, other, return_exceptions=True)
             return (*(r if isinstance(r, BaseException) else r.title for r in results),)
         finally:
@@ -79,11 +84,11 @@ def test_waiting_for_a_worker_is_not_charged() -> None:
     """More documents than workers: the queued ones are not failed by the backstop."""
 
     async def main() -> list[str]:
-        pool = ParserPool(workers=1, budget=0.1, margin=0.2, job=scripted_job)
+        pool = WorkerPool(workers=1, budget=0.1, margin=0.2)
         try:
             docs = [f"nap{i}".encode() for i in range(10)]
             parsed = await asyncio.gather(
-                *(pool.parse(d, feed_url=URL, content_type="") for d in docs)
+                *(pool.run(URL, scripted_job, d, feed_url=URL, content_type="") for d in docs)
             )
             return [p.title for p in parsed]
         finally:

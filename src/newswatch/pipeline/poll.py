@@ -1,8 +1,8 @@
-"""The only module that sequences the stages.
+"""Polling, sequenced: one feed, one way through the stages.
 
-    poll_feed:   fetch -> parse (process pool) -> store.unseen -> match
-                 -> cluster.signature (process pool) -> store.record_poll (story decided there)
-    deliver_due: per destination, newswatch.delivery's lanes: outbox -> notify -> outcome
+    poll_feed: store.feed_state -> fetch -> [worker: parse] -> store.unseen -> match
+               -> [worker: story signatures] -> store.record_poll (story decided there)
+               -> health (a notice when the feed's condition changed)
 
 The daemon and ``run --once`` call these same functions. Nothing here reads the clock or
 the environment: ``Runtime.clock`` and the settings come from the caller.
@@ -11,22 +11,15 @@ the environment: ``Runtime.clock`` and the settings come from the caller.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import random
-from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TextIO
 
 from newswatch import cluster, health
-from newswatch.config import FeedSettings, Settings, WatchSettings
-from newswatch.delivery import DeliveryReport, deliver_all
+from newswatch.config import FeedSettings, Settings
 from newswatch.errors import ParseError
-from newswatch.fetch import Fetcher
-from newswatch.match import Watchlist, compile_watchlist
 from newswatch.models import (
     Article,
     FeedState,
@@ -34,37 +27,19 @@ from newswatch.models import (
     FetchStatus,
     ParsedFeed,
 )
-from newswatch.notify import Notifier, build_notifiers
-from newswatch.parsepool import ParserPool
+from newswatch.parse import parse_feed
+from newswatch.pipeline.runtime import Runtime
 from newswatch.redact import redact_feed_url, redact_text
 from newswatch.store import (
-    AsyncStore,
     FeedUpdate,
     HealthNotice,
     PendingAlert,
-    PruneReport,
     Store,
     StoryRules,
 )
+from newswatch.waits import MAX_WAIT, backoff, capped
 
 log = logging.getLogger(__name__)
-
-MAX_BACKOFF = timedelta(hours=6)
-
-
-@dataclass
-class Runtime:
-    """Everything the pipeline needs, built by the daemon or the CLI from one configuration."""
-
-    settings: Settings
-    store: AsyncStore
-    fetcher: Fetcher
-    parser: ParserPool
-    watchlist: Watchlist
-    notifiers: Mapping[str, Notifier]
-    clock: Callable[[], datetime]
-    rng: random.Random = field(default_factory=random.Random)
-    retired: list[asyncio.Task[None]] = field(default_factory=list)  # parts closing after reload
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +52,6 @@ class PollReport:
     alerts: int = 0
     error: str | None = None
     next_poll_at: datetime | None = None
-
-
-def watch_covers(watch: WatchSettings, feed: FeedSettings) -> bool:
-    """Whether ``watch`` applies to articles of ``feed`` (its ``feeds:`` list, by name or URL)."""
-    if watch.feeds is None:
-        return True
-    return feed.url in watch.feeds or (feed.name is not None and feed.name in watch.feeds)
 
 
 def alertable(
@@ -101,12 +69,6 @@ def alertable(
     return [a for a in articles if a.published is not None and a.published >= cutoff]
 
 
-def backoff(interval: timedelta, streak: int) -> timedelta:
-    """Exponential backoff after ``streak`` consecutive failures, capped at 6 h."""
-    factor: int = 2 ** min(max(streak - 1, 0), 20)
-    return min(interval * factor, MAX_BACKOFF)
-
-
 def next_poll(
     settings: Settings,
     feed: FeedSettings,
@@ -118,7 +80,7 @@ def next_poll(
     feed's ``<ttl>`` or ``Cache-Control: max-age``, both capped at 6 h."""
     interval = settings.feed_interval(feed)
     hints = [s for s in (result.max_age, parsed.ttl if parsed else None) if s]
-    hinted = timedelta(seconds=min(max(hints, default=0.0), MAX_BACKOFF.total_seconds()))
+    hinted = min(timedelta(seconds=max(hints, default=0.0)), MAX_WAIT)
     return now + max(interval, hinted)
 
 
@@ -133,7 +95,7 @@ def _failure_update(
     interval = settings.feed_interval(feed)
     wait = backoff(interval, state.error_streak + 1)
     if result.status is FetchStatus.RETRY_LATER and result.retry_after is not None:
-        wait = min(max(timedelta(seconds=result.retry_after), interval), MAX_BACKOFF)
+        wait = capped(timedelta(seconds=result.retry_after), interval)
     return FeedUpdate(
         success=False,
         status=result.http_status,
@@ -153,7 +115,7 @@ def _matches(
     for article in articles:
         for match in rt.watchlist.match(article):
             watch = watches[match.watch]
-            if watch_covers(watch, feed):
+            if rt.settings.watch_covers(watch, feed.url):
                 destinations = rt.settings.watch_destinations(watch)
                 found.setdefault(article.entry_key, []).append(PendingAlert(match, destinations))
     return found
@@ -231,10 +193,9 @@ async def _poll(rt: Runtime, feed: FeedSettings, state: FeedState) -> PollReport
     if result.status is not FetchStatus.OK:
         return await _record_failure(rt, feed, state, result, result.error or result.status.value)
     try:
-        parsed = await rt.parser.parse(
-            result.body,
-            feed_url=result.final_url or state.current_url,
-            content_type=result.content_type,
+        url = result.final_url or state.current_url
+        parsed = await rt.workers.run(
+            url, parse_feed, result.body, feed_url=url, content_type=result.content_type
         )
     except ParseError as exc:
         return await _record_failure(rt, feed, state, result, str(exc))
@@ -306,7 +267,7 @@ async def _story_rules(
     if not settings.enabled or not articles:
         return None
     return StoryRules(
-        signatures=await rt.parser.sign(articles, feed_url=feed.url),
+        signatures=await rt.workers.run(feed.url, cluster.signatures, tuple(articles)),
         window=settings.window,
         same=partial(cluster.same, threshold=settings.threshold),
         fingerprint=cluster.fingerprint,
@@ -316,138 +277,3 @@ async def _story_rules(
 async def poll_feeds(rt: Runtime, feeds: Iterable[FeedSettings]) -> list[PollReport]:
     """Poll several feeds at once; concurrency is bounded by the fetcher."""
     return list(await asyncio.gather(*(poll_feed(rt, feed) for feed in feeds)))
-
-
-async def deliver_due(rt: Runtime) -> DeliveryReport:
-    """Send every delivery that is due, each destination in its own lane (see
-    ``newswatch.delivery``)."""
-    return await deliver_all(rt)
-
-
-async def prune(rt: Runtime) -> PruneReport:
-    """Drop article text older than ``retention``, keeping the identities dedup needs."""
-    now = rt.clock()
-    report = await rt.store.call(Store.prune, now - rt.settings.retention, now)
-    if report.alerts or report.tombstoned or report.forgotten:
-        log.info(
-            "database pruned alerts=%d articles=%d tombstones=%d",
-            report.alerts,
-            report.tombstoned,
-            report.forgotten,
-        )
-    return report
-
-
-def user_agent() -> str:
-    """How newswatch introduces itself to feed servers and destinations."""
-    from newswatch import __version__
-
-    return f"newswatch/{__version__} (+https://github.com/newswatch/newswatch)"
-
-
-def _fetcher(settings: Settings, clock: Callable[[], datetime]) -> Fetcher:
-    poll = settings.poll
-    return Fetcher(
-        timeout=poll.timeout.total_seconds(),
-        max_bytes=poll.max_bytes,
-        concurrency=poll.concurrency,
-        user_agent=user_agent(),
-        clock=clock,
-    )
-
-
-@contextlib.asynccontextmanager
-async def open_runtime(
-    settings: Settings,
-    *,
-    clock: Callable[[], datetime],
-    stdout: TextIO | None = None,
-    parser: ParserPool | None = None,
-) -> AsyncIterator[Runtime]:
-    """Open the store, the fetcher, the parser pool and the notifiers; close them after."""
-    store = await AsyncStore(settings.database).open()
-    await store.call(Store.ensure_feeds, [(f.url, f.name) for f in settings.feeds])
-    rt = Runtime(
-        settings=settings,
-        store=store,
-        fetcher=_fetcher(settings, clock),
-        parser=parser or ParserPool(),
-        watchlist=compile_watchlist(settings),
-        notifiers=build_notifiers(settings.destinations, user_agent=user_agent(), stdout=stdout),
-        clock=clock,
-    )
-    try:
-        yield rt
-    finally:
-        for task in rt.retired:
-            task.cancel()
-        await asyncio.gather(*rt.retired, return_exceptions=True)
-        await _close(rt.fetcher, rt.notifiers)
-        if parser is None:
-            rt.parser.close()
-        await store.close()
-
-
-async def reconfigure(rt: Runtime, settings: Settings, *, stdout: TextIO | None = None) -> None:
-    """Swap a new configuration into a running runtime. The parts it replaces are closed
-    once work in flight with them has had time to finish."""
-    old_fetcher = rt.fetcher if settings.poll != rt.settings.poll else None
-    old_notifiers = rt.notifiers
-    grace = rt.settings.poll.timeout.total_seconds() + 5.0
-    await rt.store.call(Store.ensure_feeds, [(f.url, f.name) for f in settings.feeds])
-    rt.watchlist = compile_watchlist(settings)
-    rt.notifiers = build_notifiers(settings.destinations, user_agent=user_agent(), stdout=stdout)
-    if old_fetcher is not None:
-        rt.fetcher = _fetcher(settings, rt.clock)
-    rt.settings = settings
-    rt.retired.append(asyncio.create_task(_retire(old_fetcher, old_notifiers, grace)))
-
-
-async def _retire(fetcher: Fetcher | None, notifiers: Mapping[str, Notifier], grace: float) -> None:
-    try:
-        await asyncio.sleep(grace)
-    finally:
-        await _close(fetcher, notifiers)
-
-
-async def _close(fetcher: Fetcher | None, notifiers: Mapping[str, Notifier]) -> None:
-    if fetcher is not None:
-        await fetcher.aclose()
-    for notifier in notifiers.values():
-        try:
-            await notifier.aclose()
-        except Exception:
-            log.exception("closing notifier failed destination=%s", notifier.name)
-
-
-@dataclass(frozen=True, slots=True)
-class OnceSummary:
-    """What ``run --once`` did, for its closing line."""
-
-    polls: tuple[PollReport, ...]
-    delivery: DeliveryReport
-
-    def describe(self) -> str:
-        """One line: feeds by outcome, new articles, alerts, deliveries."""
-        by_status: dict[str, int] = defaultdict(int)
-        for report in self.polls:
-            by_status[report.status] += 1
-        feeds = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(by_status.items()))
-        return (
-            f"polled {len(self.polls)} feeds ({feeds or 'none'}); "
-            f"{sum(p.new_articles for p in self.polls)} new articles; "
-            f"{sum(p.alerts for p in self.polls)} new alerts; "
-            f"delivered {self.delivery.sent}, failed {self.delivery.failed}, "
-            f"dead {self.delivery.dead}"
-        )
-
-
-async def run_once(
-    settings: Settings, *, clock: Callable[[], datetime], stdout: TextIO | None = None
-) -> OnceSummary:
-    """``run --once``: poll every feed once, then deliver everything that is due."""
-    async with open_runtime(settings, clock=clock, stdout=stdout) as rt:
-        polls = await poll_feeds(rt, settings.feeds)
-        delivery = await deliver_due(rt)
-        await prune(rt)
-    return OnceSummary(tuple(polls), delivery)

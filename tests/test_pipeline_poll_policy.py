@@ -8,7 +8,9 @@ import pytest
 
 from newswatch.config import FeedSettings, PollSettings, Settings
 from newswatch.models import FeedState, FetchResult, FetchStatus, ParsedFeed
-from newswatch.pipeline import MAX_BACKOFF, _failure_update, backoff, next_poll
+from newswatch.pipeline.poll import _failure_update, next_poll
+from newswatch.waits import MAX_WAIT as MAX_BACKOFF
+from newswatch.waits import backoff
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 FEED = FeedSettings(url="https://feeds.example.org/rss")

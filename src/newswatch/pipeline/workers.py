@@ -1,18 +1,21 @@
-"""Parsing off the event loop, in worker processes, with a CPU budget per document.
+"""CPU-heavy work off the event loop: a process pool that runs given jobs, each within a
+CPU budget.
 
-feedparser is pure Python and CPU-bound (NOTES.md): on the event loop one large or
-pathological document would stall every other feed and the scheduler. So documents are
-parsed in a process pool, and each parse is bounded twice:
+Parsing (feedparser is pure Python) and story signatures are CPU-bound (NOTES.md): on the
+event loop one large or pathological document would stall every other feed and the
+scheduler. So the poll hands them to this pool as jobs — module-level functions and their
+arguments, so that worker processes can import them — and each job is bounded twice:
 
 - in the worker, by a CPU-time timer (``ITIMER_PROF``): past ``budget`` seconds of CPU the
-  parse is interrupted and fails with a clear error; the worker lives on;
+  job is interrupted and fails with a clear error; the worker lives on;
 - in the parent, by a wall-clock backstop (twice the budget plus a margin) for the rare
   case where the worker cannot be interrupted (stuck inside C code): the pool is replaced,
-  which kills the stuck worker, and the other documents that were in that pool are parsed
-  again once in the new one.
+  which kills the stuck worker, and the other jobs that were in that pool run again once
+  in the new one.
 
-At most one document per worker is handed to the pool at a time, so time spent waiting
-for a free worker is never charged to a document.
+At most one job per worker is handed to the pool at a time, so time spent waiting for a
+free worker is never charged to a job. The pool knows nothing of feeds: a job's ``label``
+(the feed URL) only names it in errors.
 """
 
 from __future__ import annotations
@@ -20,23 +23,21 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from types import FrameType
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
-from newswatch import cluster
 from newswatch.errors import ParseError
-from newswatch.models import Article, ParsedFeed, StorySignature
-from newswatch.parse import parse_feed
 
-__all__ = ["PARSE_BUDGET", "ParserPool", "parse_within_budget", "signatures"]
+__all__ = ["JOB_BUDGET", "WorkerPool"]
 
+P = ParamSpec("P")
 T = TypeVar("T")
 
-PARSE_BUDGET = 10.0  # seconds of CPU one feed document may take to parse
+JOB_BUDGET = 10.0  # seconds of CPU one job (parsing one feed document) may take
 DEFAULT_WORKERS = 2
 BACKSTOP_MARGIN = 5.0  # seconds on top of twice the budget before a worker is killed
 
@@ -60,16 +61,17 @@ def _init_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
 
 
-def _within_budget(job: Callable[[], T], budget: float, feed_url: str) -> T:
-    """``job()`` interrupted after ``budget`` seconds of this process's CPU time.
-
-    Only for a worker's main thread (where ``_init_worker`` installed the handler)."""
+def _within_budget(
+    budget: float, label: str, job: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """``job(*args, **kwargs)`` interrupted after ``budget`` seconds of this process's CPU
+    time. Only for a worker's main thread (where ``_init_worker`` installed the handler)."""
     global _armed  # one timer per worker process
     try:
         _armed = True
         signal.setitimer(signal.ITIMER_PROF, budget)
         try:
-            return job()
+            return job(*args, **kwargs)
         finally:
             _armed = False
             signal.setitimer(signal.ITIMER_PROF, 0)
@@ -77,48 +79,30 @@ def _within_budget(job: Callable[[], T], budget: float, feed_url: str) -> T:
         raise ParseError(
             f"parsing took more than {budget:g} s of CPU: the document is too large or "
             "pathological",
-            url=feed_url,
+            url=label,
         ) from None
 
 
-def parse_within_budget(
-    body: bytes, *, feed_url: str, content_type: str, budget: float
-) -> ParsedFeed:
-    """``parse_feed`` within a CPU budget (in a worker)."""
-    job = partial(parse_feed, body, feed_url=feed_url, content_type=content_type)
-    return _within_budget(job, budget, feed_url)
-
-
-def signatures(
-    articles: Sequence[Article], *, feed_url: str, budget: float
-) -> dict[str, StorySignature]:
-    """Each article's story signature by entry key, within a CPU budget (in a worker)."""
-    job = partial(lambda items: {a.entry_key: cluster.signature(a) for a in items}, articles)
-    return _within_budget(job, budget, feed_url)
-
-
-class ParserPool:
-    """Parses feed bodies in worker processes within a CPU budget per document."""
+class WorkerPool:
+    """Runs jobs in worker processes within a CPU budget per job."""
 
     def __init__(
         self,
         workers: int | None = None,
-        budget: float = PARSE_BUDGET,
+        budget: float = JOB_BUDGET,
         *,
         margin: float = BACKSTOP_MARGIN,
-        job: Callable[..., ParsedFeed] = parse_within_budget,
     ) -> None:
         self._workers = workers or DEFAULT_WORKERS
         self._budget = budget
         self._margin = margin
-        self._job = job  # tests substitute a module-level function with the same signature
         self._pool: ProcessPoolExecutor | None = None
         self._free: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self.replaced = 0  # how many times a stuck pool was killed (for tests and logs)
 
     @property
     def budget(self) -> float:
-        """CPU seconds one document may take."""
+        """CPU seconds one job may take."""
         return self._budget
 
     def _executor(self) -> ProcessPoolExecutor:
@@ -129,19 +113,11 @@ class ParserPool:
             )
         return self._pool
 
-    async def parse(self, body: bytes, *, feed_url: str, content_type: str) -> ParsedFeed:
-        """Parse in a worker; raises ParseError on bad documents or an exceeded budget."""
-        job = partial(
-            self._job, body, feed_url=feed_url, content_type=content_type, budget=self._budget
-        )
-        return await self._run(job, feed_url)
-
-    async def sign(
-        self, articles: Sequence[Article], *, feed_url: str
-    ) -> dict[str, StorySignature]:
-        """The story signatures of ``articles`` by entry key, computed in a worker."""
-        job = partial(signatures, tuple(articles), feed_url=feed_url, budget=self._budget)
-        return await self._run(job, feed_url)
+    async def run(self, label: str, job: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """``job(*args, **kwargs)`` in a worker; raises ParseError (naming ``label``) when
+        it exceeds its budget or its worker dies twice."""
+        bounded = partial(_within_budget, self._budget, label, job, *args, **kwargs)
+        return await self._run(bounded, label)
 
     async def _run(self, job: Callable[[], T], feed_url: str) -> T:
         loop = asyncio.get_running_loop()

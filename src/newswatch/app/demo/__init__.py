@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import ClassVar, TextIO
 
 from newswatch.config import ConsoleDestination, FeedSettings, Settings
-from newswatch.pipeline import run_once
+from newswatch.pipeline.once import run_once
 
 FEEDS = {
     "northern-ledger.xml": ("Northern Ledger", "application/rss+xml"),

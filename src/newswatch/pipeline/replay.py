@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from newswatch.config import FeedSettings, Settings, WatchSettings
+from newswatch.config import Settings
 from newswatch.match import compile_watchlist
 from newswatch.models import Match
-from newswatch.pipeline import watch_covers
 from newswatch.store import Store, StoredArticle
 
 __all__ = ["ReplayResult", "WouldAlert", "replay"]
@@ -49,12 +48,11 @@ def replay(
         )
     watchlist = compile_watchlist(settings)
     by_name = {w.name: w for w in settings.watches}
-    feeds = {f.url: f for f in settings.feeds}
     found: dict[tuple[str, int], WouldAlert] = {}
     articles = store.articles_since(since)
     for stored in articles:
         for match in watchlist.match(stored.article):
-            if not _covers(by_name[match.watch], stored.feed.url, feeds):
+            if not settings.watch_covers(by_name[match.watch], stored.feed.url):
                 continue
             key = (match.watch, stored.story_id)
             first = found.get(key)
@@ -63,12 +61,3 @@ def replay(
             else:
                 found[key] = WouldAlert(first.watch, first.stored, first.match, first.copies + 1)
     return ReplayResult(len(articles), len(settings.watches), tuple(found.values()))
-
-
-def _covers(watch: WatchSettings, url: str, feeds: dict[str, FeedSettings]) -> bool:
-    """Whether ``watch`` applies to articles of the feed at ``url`` (which may no longer
-    be configured: then only by its URL)."""
-    feed = feeds.get(url)
-    if feed is not None:
-        return watch_covers(watch, feed)
-    return watch.feeds is None or url in watch.feeds

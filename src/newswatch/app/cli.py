@@ -27,7 +27,7 @@ from newswatch.models import Delivery, DeliveryState
 from newswatch.store import Store
 
 if TYPE_CHECKING:
-    from newswatch.replay import WouldAlert
+    from newswatch.pipeline.replay import WouldAlert
 
 log = logging.getLogger("newswatch")
 T = TypeVar("T")
@@ -161,12 +161,12 @@ def run(ctx: click.Context, once: bool) -> None:
     """Run the daemon in the foreground (or one pass with --once)."""
     settings = settings_from(ctx)
     if once:
-        from newswatch.pipeline import run_once
+        from newswatch.pipeline.once import run_once
 
         summary = run_async(run_once(settings, clock=utcnow))
         click.echo(summary.describe(), err=True)
         return
-    from newswatch.daemon import run_daemon
+    from newswatch.app.daemon import run_daemon
 
     run_async(run_daemon(config_path(ctx), settings, dict(os.environ)))
 
@@ -185,7 +185,7 @@ def check(ctx: click.Context) -> None:
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """One line per feed: state, last fetch and success, HTTP status, errors, items, next poll."""
-    from newswatch.status import feed_statuses, table, to_json
+    from newswatch.app.status import feed_statuses, table, to_json
 
     settings = settings_from(ctx)
     store = open_store(settings)
@@ -346,7 +346,7 @@ def replay(ctx: click.Context, window: timedelta | None, watch: str | None) -> N
     if not settings.database.exists():
         click.echo(f"nothing stored yet: {settings.database} does not exist", err=True)
         return
-    from newswatch.replay import replay as replay_articles
+    from newswatch.pipeline.replay import replay as replay_articles
 
     start = None if window is None else utcnow() - window
     store = open_store(settings)
@@ -387,7 +387,7 @@ def _print_would_alert(alert: WouldAlert) -> None:
 def demo(ctx: click.Context, keep: bool) -> None:
     """Show newswatch working offline: your watchlist over bundled sample feeds on 127.0.0.1."""
     settings = settings_from(ctx)
-    from newswatch.demo import run_demo
+    from newswatch.app.demo import run_demo
 
     if not ctx.find_root().params.get("verbose"):
         logging.getLogger("newswatch").setLevel(logging.WARNING)  # keep the screen for alerts

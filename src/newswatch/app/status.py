@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from newswatch import health
 from newswatch.config import Settings, format_duration
 from newswatch.models import FeedState
 from newswatch.redact import redact_feed_url, redact_text
@@ -27,7 +28,7 @@ class FeedStatus:
 
     name: str
     state: FeedState
-    condition: str  # new, ok, warning, failing, stale, gone
+    condition: str  # health.condition: new, ok, warning, erroring, failing, stale, gone
 
     @property
     def url(self) -> str:
@@ -43,20 +44,6 @@ def printable(text: str, limit: int) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def condition(state: FeedState, settings: Settings, now: datetime) -> str:
-    """One word for where a feed stands."""
-    if state.gone:
-        return "gone"
-    if state.last_fetch_at is None:
-        return "new"
-    if state.error_streak:
-        return "failing"
-    last_new = state.last_new_item_at or state.last_success_at
-    if last_new is not None and now - last_new > settings.health.stale_after:
-        return "stale"
-    return "warning" if state.warning else "ok"
-
-
 def feed_statuses(
     settings: Settings, states: Mapping[str, FeedState], now: datetime
 ) -> list[FeedStatus]:
@@ -65,7 +52,8 @@ def feed_statuses(
     for feed in settings.feeds:
         state = states.get(feed.url) or FeedState(url=feed.url, current_url=feed.url)
         name = feed.name or state.title or redact_feed_url(feed.url)
-        rows.append(FeedStatus(printable(name, 200), state, condition(state, settings, now)))
+        shown = health.condition(state, settings.health, now)
+        rows.append(FeedStatus(printable(name, 200), state, shown))
     return rows
 
 
@@ -149,9 +137,8 @@ def _problems(rows: Iterable[FeedStatus], now: datetime) -> Iterable[str]:
         elif s.error_streak:
             since = _ago(s.failing_since, now)
             count = f"{s.error_streak} failure{'s' if s.error_streak != 1 else ''} in a row"
-            yield f"  {name}: failing since {since} ({count}): {error}"
+            yield f"  {name}: {row.condition} since {since} ({count}): {error}"
         elif row.condition == "stale":
-            last = s.last_new_item_at or s.last_success_at
-            yield f"  {name}: no new item since {_ago(last, now)}"
+            yield f"  {name}: no new item since {_ago(s.last_new_item_at, now)}"
         if s.warning and not s.gone:
             yield f"  {name}: warning: {printable(s.warning, ERROR_WIDTH)}"

@@ -1,7 +1,11 @@
 """The long-running daemon: schedules polls, runs the delivery worker, reloads, stops cleanly.
 
-apscheduler (3.x, AsyncIOScheduler) runs one date-triggered job per feed; after each poll
-the job is rescheduled for the time the pipeline computed (interval, Retry-After, backoff).
+apscheduler (3.x, AsyncIOScheduler) runs one date-triggered job per feed. The job only
+starts the poll as a task of its own and returns, and the poll schedules its next run when
+it is done, for the time the pipeline computed (interval, Retry-After, backoff): so the job
+is never still running when its next run comes due (apscheduler would skip that run, and a
+date-triggered job skipped once is gone for good). The watchdog checks that every feed has
+a next run, and that none is overdue.
 The delivery worker (``newswatch.delivery``: one lane task per destination) runs beside
 the polls and is woken when a poll creates alerts. SIGHUP or a change
 of the config file on disk reloads; an invalid edit is logged and the last good config
@@ -26,12 +30,14 @@ from typing import Any, TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
+from newswatch.app.sdnotify import SystemdNotifier
 from newswatch.config import FeedSettings, Settings, load_config
-from newswatch.delivery import Deliverer
 from newswatch.errors import ConfigError
 from newswatch.match import check_watchlist
-from newswatch.pipeline import Runtime, open_runtime, poll_feed, prune, reconfigure
-from newswatch.sdnotify import SystemdNotifier
+from newswatch.pipeline.deliver import Deliverer
+from newswatch.pipeline.poll import poll_feed
+from newswatch.pipeline.runtime import Runtime, open_runtime, prune, reconfigure
+from newswatch.redact import redact_feed_url
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +45,7 @@ STOP_GRACE = 8.0  # seconds in-flight work may take to finish after SIGTERM
 CONFIG_CHECK_EVERY = 1.0
 FIRST_POLL_SPREAD = 5.0  # seconds over which the first polls of all feeds are spread
 PRUNE_EVERY = 3600.0  # seconds between database prunes (retention)
+OVERDUE_GRACE = timedelta(seconds=120)  # a due poll not started this long after: stuck
 
 
 def utcnow() -> datetime:
@@ -83,7 +90,9 @@ class Daemon:
         self.stopping = asyncio.Event()
         self.reload_requested = asyncio.Event()
         self.deliverer: Deliverer | None = None
-        self.polls_in_flight: dict[asyncio.Task[Any], float] = {}
+        self.polls_in_flight: dict[asyncio.Task[Any], tuple[str, float]] = {}
+        self.due: dict[str, datetime] = {}  # feed URL -> when its next poll is to start
+        self.gone: set[str] = set()  # feeds that answered 410: no longer polled
         self.rng = random.Random()  # noqa: S311 - scheduling jitter, not cryptography
         self._config_signature = _file_signature(config_path)
 
@@ -148,8 +157,9 @@ class Daemon:
     # -- polling ---------------------------------------------------------------------
 
     def _schedule(self, url: str, when: datetime) -> None:
+        self.due[url] = when
         self.scheduler.add_job(
-            self._poll_job,
+            self._start_poll,
             trigger=DateTrigger(run_date=when, timezone=UTC),
             args=[url],
             id=url,
@@ -171,25 +181,47 @@ class Daemon:
         interval = self.settings.feed_interval(feed).total_seconds()
         return timedelta(seconds=self.rng.uniform(0, min(interval * 0.1, 60.0)))
 
-    async def _poll_job(self, url: str) -> None:
-        feed = next((f for f in self.settings.feeds if f.url == url), None)
-        if feed is None or self.rt is None or self.stopping.is_set():
+    async def _start_poll(self, url: str) -> None:
+        """The scheduler's job: start the feed's poll and return at once. A poll of the
+        feed already in flight (after a reload re-added the feed) schedules the next."""
+        if self.stopping.is_set() or any(u == url for u, _ in self.polls_in_flight.values()):
             return
-        task = asyncio.current_task()
-        assert task is not None
-        self.polls_in_flight[task] = time.monotonic()
+        task = asyncio.create_task(self._poll(url), name=f"poll {url}")
+        self.polls_in_flight[task] = (url, time.monotonic())
+        task.add_done_callback(self._poll_done)
+
+    def _poll_done(self, task: asyncio.Task[None]) -> None:
+        self.polls_in_flight.pop(task, None)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("poll task failed", exc_info=task.exception())
+
+    async def _poll(self, url: str) -> None:
+        """Poll the feed once, then schedule its next poll (now that this one is over)."""
+        feed = next((f for f in self.settings.feeds if f.url == url), None)
+        if feed is None or self.rt is None:
+            return
+        self.due.pop(url, None)
+        next_at: datetime | None = None
         try:
             report = await poll_feed(self.rt, feed)
+            if report.status == "gone":
+                log.warning("feed gone (410): no longer polled feed=%s", redact_feed_url(url))
+                self.gone.add(url)
+                return
+            next_at = report.next_poll_at
+            if report.alerts:
+                self._wake_delivery()
         finally:
-            self.polls_in_flight.pop(task, None)
-        if report.alerts:
-            self._wake_delivery()
-        if self.stopping.is_set() or all(f.url != url for f in self.settings.feeds):
+            if url not in self.gone:
+                self._reschedule(url, next_at)
+
+    def _reschedule(self, url: str, when: datetime | None) -> None:
+        """The feed's next poll at ``when``, else one interval from now; none once the
+        daemon is stopping or a reload removed the feed."""
+        feed = next((f for f in self.settings.feeds if f.url == url), None)
+        if feed is None or self.stopping.is_set():
             return
-        when = report.next_poll_at or self.clock() + self.settings.feed_interval(feed)
-        if report.status == "gone":
-            log.warning("feed gone (410): no longer polled feed=%s", url)
-            return
+        when = when or self.clock() + self.settings.feed_interval(feed)
         self._schedule(url, when + self._jitter(feed))
 
     # -- reload ----------------------------------------------------------------------
@@ -245,6 +277,7 @@ class Daemon:
         old = {f.url for f in old_settings.feeds}
         new = {f.url for f in settings.feeds}
         for url in old - new:
+            self.due.pop(url, None)
             with contextlib.suppress(Exception):
                 self.scheduler.remove_job(url)
         self._schedule_all(tuple(f for f in settings.feeds if f.url not in old))
@@ -273,27 +306,44 @@ class Daemon:
 
     # -- watchdog --------------------------------------------------------------------
 
-    def healthy(self) -> bool:
-        """Polling makes progress: no poll is stuck past its deadline, no job is overdue."""
+    def overdue(self) -> list[str]:
+        """Feeds whose polling makes no progress: a poll stuck past its deadline, a poll due
+        longer than ``OVERDUE_GRACE`` ago that has not started, or a feed with no next poll
+        (a feed that answered 410 is not polled on purpose)."""
         limit = self.settings.poll.timeout.total_seconds() + 90.0
         now = time.monotonic()
-        if any(now - started > limit for started in self.polls_in_flight.values()):
-            return False
-        overdue = self.clock() - timedelta(seconds=120)
-        return all(
-            job.next_run_time is None or job.next_run_time > overdue
-            for job in self.scheduler.get_jobs()
-        )
+        running = {url: started for url, started in self.polls_in_flight.values()}
+        late = self.clock() - OVERDUE_GRACE
+        found = []
+        for feed in self.settings.feeds:
+            if feed.url in self.gone:
+                continue
+            if feed.url in running:
+                stuck = now - running[feed.url] > limit
+            else:
+                stuck = self.due.get(feed.url, late) <= late
+            if stuck:
+                found.append(feed.url)
+        return found
+
+    def healthy(self) -> bool:
+        """Polling makes progress: no feed is overdue (see :meth:`overdue`)."""
+        return not self.overdue()
 
     async def _watchdog(self) -> None:
         interval = self.systemd.watchdog_interval
         if interval is None:
             return
         while not self.stopping.is_set():
-            if self.healthy():
+            late = self.overdue()
+            if not late:
                 self.systemd.watchdog()
             else:
-                log.error("polling is stuck: not petting the systemd watchdog")
+                log.error(
+                    "polling is stuck: not petting the systemd watchdog feeds=%d first=%s",
+                    len(late),
+                    redact_feed_url(late[0]),
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), interval)
 

@@ -1,0 +1,49 @@
+"""``run --once``: poll every feed once, deliver everything due, prune; the same pipeline
+functions the daemon calls."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TextIO
+
+from newswatch.config import Settings
+from newswatch.outbox import DeliveryReport
+from newswatch.pipeline.deliver import deliver_all
+from newswatch.pipeline.poll import PollReport, poll_feeds
+from newswatch.pipeline.runtime import open_runtime, prune
+
+
+@dataclass(frozen=True, slots=True)
+class OnceSummary:
+    """What ``run --once`` did, for its closing line."""
+
+    polls: tuple[PollReport, ...]
+    delivery: DeliveryReport
+
+    def describe(self) -> str:
+        """One line: feeds by outcome, new articles, alerts, deliveries."""
+        by_status: dict[str, int] = defaultdict(int)
+        for report in self.polls:
+            by_status[report.status] += 1
+        feeds = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(by_status.items()))
+        return (
+            f"polled {len(self.polls)} feeds ({feeds or 'none'}); "
+            f"{sum(p.new_articles for p in self.polls)} new articles; "
+            f"{sum(p.alerts for p in self.polls)} new alerts; "
+            f"delivered {self.delivery.sent}, failed {self.delivery.failed}, "
+            f"dead {self.delivery.dead}"
+        )
+
+
+async def run_once(
+    settings: Settings, *, clock: Callable[[], datetime], stdout: TextIO | None = None
+) -> OnceSummary:
+    """``run --once``: poll every feed once, then deliver everything that is due."""
+    async with open_runtime(settings, clock=clock, stdout=stdout) as rt:
+        polls = await poll_feeds(rt, settings.feeds)
+        delivery = await deliver_all(rt)
+        await prune(rt)
+    return OnceSummary(tuple(polls), delivery)
