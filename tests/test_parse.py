@@ -1,4 +1,4 @@
-"""Tests for newswatch.parse: feeds to plain-text Articles, identity keys, HTML to text.
+"""Tests for newswatch.parse.parse_feed: RSS, Atom and JSON feeds to plain-text Articles.
 
 Golden files: each fixture ``tests/data/feeds/NAME`` has ``NAME.golden.json`` with the full
 parse result. After an intended change, regenerate them with
@@ -8,7 +8,6 @@ parse result. After an intended change, regenerate them with
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import pickle
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from hypothesis import strategies as st
 
 from newswatch.errors import ParseError
 from newswatch.models import Article, ParsedFeed
-from newswatch.parse import cap_entries, entry_key, html_to_text, parse_feed
+from newswatch.parse import entry_key, parse_feed
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 FEED_URL = "https://feeds.example.org/dir/feed.xml"
@@ -338,38 +337,6 @@ def test_max_items_cut_before_parsing_keeps_the_same_entries() -> None:
     assert capped.articles == parse_feed(rss(1000), feed_url=FEED_URL).articles
 
 
-@pytest.mark.parametrize(
-    ("body", "kept"),
-    [
-        (
-            b"<rss><channel><title>t</title><item>a</item><item>b</item><item>c</item></channel></rss>",
-            b"<rss><channel><title>t</title><item>a</item><item>b</item></channel></rss>",
-        ),
-        (
-            b"<a:feed xmlns:a='urn:a'><a:entry/><a:entry/><a:entry/></a:feed>",
-            b"<a:feed xmlns:a='urn:a'><a:entry/><a:entry/></a:feed>",
-        ),
-        (
-            b"<rdf:RDF xmlns:rdf='urn:r'><channel/><item/><item><![CDATA[<item>]]></item><item/>"
-            b"</rdf:RDF>",
-            b"<rdf:RDF xmlns:rdf='urn:r'><channel/><item/><item><![CDATA[<item>]]></item>"
-            b"</rdf:RDF>",
-        ),
-        (b"<rss><item/><item/><item/><broken", b"<rss><item/><item/></rss>"),
-        (b"<rss><item/><broken <item/><item/>", b"<rss><item/><broken <item/><item/>"),
-        (b"<rss><item/><item/></rss>", b"<rss><item/><item/></rss>"),
-        (  # found by the fuzzer: pyexpat raises LookupError for an unknown encoding name
-            b'<?xml version="1.0" encoding="aSO-8859-1"?><rss><item/><item/><item/></rss>',
-            b'<?xml version="1.0" encoding="aSO-8859-1"?><rss><item/><item/><item/></rss>',
-        ),
-    ],
-)
-def test_cap_entries(body: bytes, kept: bytes) -> None:
-    """A document is cut before its third entry and closed again; one that expat cannot
-    read up to the cut is kept whole, as is one with no more than two entries."""
-    assert cap_entries(body, 2) == kept
-
-
 def test_wrong_declared_charset_is_a_warning() -> None:
     """A document declared UTF-8 that is not UTF-8 still parses, with a warning."""
     body = (
@@ -482,61 +449,6 @@ def test_billion_laughs_not_expanded() -> None:
     article = load("billion_laughs.xml").articles[0]
     assert "lollol" not in article.title + article.summary
     assert len(article.title) < 100
-
-
-# --- identity keys ----------------------------------------------------------------------------
-
-
-def test_entry_key_prefers_guid() -> None:
-    """The guid wins over the link key."""
-    assert entry_key("g-1", "https://ex.org/a", "t", "x") == "g-1"
-
-
-def test_entry_key_blank_guid_falls_back_to_link() -> None:
-    """A blank guid is no guid."""
-    assert entry_key("  ", "https://ex.org/a", "t", "x") == "https://ex.org/a"
-
-
-def test_entry_key_hash_of_title_and_text() -> None:
-    """Without guid and link, the key is a SHA-256 hex over title and text."""
-    expected = hashlib.sha256(b"title\x1ftext").hexdigest()
-    assert entry_key(None, None, "title", "text") == expected
-    assert entry_key(None, None, "titl", "etext") != expected
-
-
-# --- HTML to text -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("html", "text"),
-    [
-        ("", ""),
-        ("plain  text\n here", "plain text here"),
-        ("<p>One</p><p>Two</p>", "One\nTwo"),
-        ("a<br>b<br/>c", "a\nb\nc"),
-        ("<b>bo</b>ld", "bold"),
-        ("Fish &amp; chips &lt;3 &#8364;5 &nbsp;x", "Fish & chips <3 €5 x"),
-        ("<script>alert(1)</script>visible<style>p{}</style>", "visible"),
-        ("<noscript>enable js</noscript>ok", "ok"),
-        ("<ul><li>one</li><li>two</li></ul>", "one\ntwo"),
-        ("<div>a\n\n   b</div>\n\n<div>c</div>", "a b\nc"),
-        ("<table><tr><td>x</td><td>y</td></tr><tr><td>z</td></tr></table>", "x y\nz"),
-        ("<!-- hidden -->shown", "shown"),
-        ("<h1>Title</h1>Body", "Title\nBody"),
-        ("Лукашенко <i>и</i> Беларусь", "Лукашенко и Беларусь"),
-        ("unclosed <b>bold", "unclosed bold"),
-        ("a < b and c > d", "a < b and c > d"),
-        ("<html><head><title>t</title></head><body>b</body></html>", "t\nb"),
-    ],
-)
-def test_html_to_text(html: str, text: str) -> None:
-    """HTML becomes plain text: entities decoded, scripts dropped, blocks on lines."""
-    assert html_to_text(html) == text
-
-
-def test_html_to_text_deep_nesting() -> None:
-    """Deeply nested markup does not hit the recursion limit."""
-    assert html_to_text("<div>" * 20_000 + "deep" + "</div>" * 20_000) == "deep"
 
 
 # --- purity -----------------------------------------------------------------------------------

@@ -1,14 +1,16 @@
-"""Tests for newswatch.parse.normalize_url: the cross-feed identity of a link (SPEC §4)."""
+"""Tests for newswatch.parse.identity: normalize_url, the cross-feed identity of a link
+(SPEC §4), and entry_key, an article's identity within its feed."""
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newswatch.parse import normalize_url
+from newswatch.parse import entry_key, normalize_url
 
 
 @pytest.mark.parametrize(
@@ -141,3 +143,20 @@ def test_normalized_has_no_fragment_or_tracking(url: str) -> None:
         assert parts.fragment == ""
         assert "utm_source" not in names
         assert "fbclid" not in names
+
+
+def test_entry_key_prefers_guid() -> None:
+    """The guid wins over the link key."""
+    assert entry_key("g-1", "https://ex.org/a", "t", "x") == "g-1"
+
+
+def test_entry_key_blank_guid_falls_back_to_link() -> None:
+    """A blank guid is no guid."""
+    assert entry_key("  ", "https://ex.org/a", "t", "x") == "https://ex.org/a"
+
+
+def test_entry_key_hash_of_title_and_text() -> None:
+    """Without guid and link, the key is a SHA-256 hex over title and text."""
+    expected = hashlib.sha256(b"title\x1ftext").hexdigest()
+    assert entry_key(None, None, "title", "text") == expected
+    assert entry_key(None, None, "titl", "etext") != expected

@@ -1,0 +1,76 @@
+"""JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1), read with ``json``: feedparser 6.0
+has no JSON support."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from newswatch.errors import ParseError
+from newswatch.models import Article, ParsedFeed
+from newswatch.parse.articles import Limits, build_article, collect
+from newswatch.parse.dates import iso_date
+from newswatch.parse.html import collapse, to_text
+from newswatch.parse.identity import safe_link
+
+__all__ = ["parse_json_feed"]
+
+_JSON_FEED_VERSIONS = {
+    "https://jsonfeed.org/version/1": "json1",
+    "https://jsonfeed.org/version/1.1": "json11",
+}
+
+
+def parse_json_feed(body: bytes, limits: Limits) -> ParsedFeed:
+    """A JSON Feed document as a ``ParsedFeed``; ``ParseError`` if it is not one."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise ParseError("not a feed: invalid JSON", url=limits.feed_url) from exc
+    version = document.get("version") if isinstance(document, dict) else None
+    if not isinstance(version, str) or not version.startswith("https://jsonfeed.org/version/"):
+        raise ParseError("not a feed: JSON without a JSON Feed version", url=limits.feed_url)
+    items = document.get("items")
+    items = items if isinstance(items, list) else []
+    articles = collect(
+        (_json_article(i, limits) for i in items if isinstance(i, dict)), limits.max_items
+    )
+    return ParsedFeed(
+        title=_json_text(document.get("title"), limits.max_chars),
+        articles=articles,
+        link=safe_link(document.get("home_page_url"), limits.feed_url),
+        version=_JSON_FEED_VERSIONS.get(version.rstrip("/"), "json"),
+    )
+
+
+def _json_text(value: object, limit: int, content_type: str = "") -> str:
+    """A JSON field as capped plain text; anything but a string is no text."""
+    return to_text(value, content_type, limit) if isinstance(value, str) else ""
+
+
+def _json_article(item: Mapping[str, Any], limits: Limits) -> Article:
+    """One JSON Feed item as an ``Article`` (HTML content preferred over plain text)."""
+    guid = item.get("id")
+    html = _json_text(item.get("content_html"), limits.max_chars, "text/html")
+    content = html or _json_text(item.get("content_text"), limits.max_chars)
+    published = iso_date(item.get("date_published")) or iso_date(item.get("date_modified"))
+    return build_article(
+        limits,
+        guid=str(guid) if isinstance(guid, str | int) and not isinstance(guid, bool) else None,
+        link=safe_link(item.get("url") or item.get("external_url"), limits.feed_url),
+        title=_json_text(item.get("title"), limits.max_chars),
+        summary=_json_text(item.get("summary"), limits.max_chars),
+        content=content,
+        published=published,
+        author=_json_author(item, limits.max_chars),
+    )
+
+
+def _json_author(item: Mapping[str, Any], limit: int) -> str:
+    """JSON Feed 1.1 ``authors`` (a list) or 1.0 ``author`` (one object): names joined."""
+    authors = item.get("authors")
+    if not isinstance(authors, list):
+        authors = [item.get("author")]
+    names = [a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
+    return collapse(", ".join(names))[:limit]
