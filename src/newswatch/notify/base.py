@@ -19,7 +19,7 @@ import httpx
 
 from newswatch.errors import PermanentDeliveryError, TransientDeliveryError
 from newswatch.models import Alert, Digest
-from newswatch.notify.render import clean_line, cut
+from newswatch.notify.clean import clean_line, cut
 from newswatch.redact import redact_text, redact_url
 from newswatch.retryafter import http_date, parse_retry_after
 

@@ -1,9 +1,10 @@
 """Rendering a digest (several alerts of one watch in one message) for every destination.
 
-Built from the same cleaned, escaped pieces as single alerts (``notify.render``), with a
-smaller budget per alert so that a whole digest stays within each medium's limits: a
-Slack digest lists at most ``SLACK_DIGEST_MAX`` alerts and stays under ~11,000
-characters; the outbox never puts more alerts in one digest than its notifier takes.
+Built from the same cleaned, escaped pieces as single alerts (``notify.clean``,
+``notify.render``), with a smaller budget per alert so that a whole digest stays within
+each medium's limits: a Slack digest lists at most ``SLACK_DIGEST_MAX`` alerts and stays
+under ~11,000 characters; the outbox never puts more alerts in one digest than its
+notifier takes.
 """
 
 from __future__ import annotations
@@ -12,38 +13,27 @@ import html
 from collections.abc import Sequence
 from email.message import EmailMessage
 from typing import Any
-from urllib.parse import quote
 
 from newswatch.models import Alert, Digest
-from newswatch.notify.render import (
-    SUBJECT_MAX,
+from newswatch.notify.clean import (
     clean_line,
+    clean_title,
+    count_alerts,
     cut,
-    email_facts,
-    html_link,
     human_time,
-    mail,
     matched_terms,
     plain_snippet,
     safe_link,
     slack_escape,
-    webhook_payload,
+    slack_target,
 )
+from newswatch.notify.render import SUBJECT_MAX, email_facts, html_link, mail, webhook_payload
 
 SLACK_DIGEST_MAX = 15  # alerts in one Slack message: ~700 characters each at most
 EMAIL_DIGEST_MAX = 50
 WEBHOOK_DIGEST_MAX = 100
 CONSOLE_DIGEST_MAX = 100
 _SLACK_DIGEST_URL_MAX = 300
-
-
-def _title(alert: Alert, limit: int) -> str:
-    return cut(clean_line(alert.article.title) or "(untitled)", limit)
-
-
-def _count(digest: Digest) -> str:
-    n = len(digest.alerts)
-    return f"{n} alert" if n == 1 else f"{n} alerts"
 
 
 # --- webhook ---------------------------------------------------------------------------
@@ -68,7 +58,7 @@ def _slack_digest_link(alert: Alert) -> str:
     link = safe_link(alert.article.link)
     if link is None:
         return label
-    target = slack_escape(quote(link, safe="/:?#[]@!$&'()*+,;=%-._~"))
+    target = slack_target(link)
     return f"<{target}|{label}>" if len(target) <= _SLACK_DIGEST_URL_MAX else label
 
 
@@ -84,9 +74,9 @@ def slack_digest_entry(alert: Alert) -> str:
 def slack_digest_message(digest: Digest) -> dict[str, Any]:
     """One Slack message listing the digest's alerts (title linked, feed, time, terms)."""
     watch = cut(clean_line(digest.watch), 100, slack_escape)
-    head = f"*{_count(digest)}* for watch *{watch}*"
-    first = _title(digest.alerts[0], 200) if digest.alerts else ""
-    fallback = f"[{watch}] {_count(digest)}: {slack_escape(first)}"
+    head = f"*{count_alerts(digest)}* for watch *{watch}*"
+    first = clean_title(digest.alerts[0], 200) if digest.alerts else ""
+    fallback = f"[{watch}] {count_alerts(digest)}: {slack_escape(first)}"
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
     for alert in digest.alerts[:SLACK_DIGEST_MAX]:
         entry = slack_digest_entry(alert)
@@ -99,15 +89,15 @@ def slack_digest_message(digest: Digest) -> dict[str, Any]:
 
 def email_digest_subject(digest: Digest) -> str:
     """``[newswatch] <watch>: 12 alerts — <first title>``, one line, at most SUBJECT_MAX."""
-    first = _title(digest.alerts[0], SUBJECT_MAX) if digest.alerts else ""
-    text = f"[newswatch] {clean_line(digest.watch)}: {_count(digest)}"
+    first = clean_title(digest.alerts[0], SUBJECT_MAX) if digest.alerts else ""
+    text = f"[newswatch] {clean_line(digest.watch)}: {count_alerts(digest)}"
     return cut(f"{text} — {first}" if first else text, SUBJECT_MAX)
 
 
 def _digest_text(digest: Digest) -> str:
-    lines = [f"{_count(digest)} for watch {clean_line(digest.watch)}", ""]
+    lines = [f"{count_alerts(digest)} for watch {clean_line(digest.watch)}", ""]
     for number, alert in enumerate(digest.alerts, 1):
-        lines.append(f"{number}. {_title(alert, 300)}")
+        lines.append(f"{number}. {clean_title(alert, 300)}")
         link = safe_link(alert.article.link)
         if link:
             lines.append(f"   {link}")
@@ -128,9 +118,9 @@ def _digest_html(digest: Digest) -> str:
         )
         snippet = clean_line(alert.snippet)
         quote_html = f"<blockquote>{html.escape(cut(snippet, 600))}</blockquote>" if snippet else ""
-        link = html_link(alert.article.link, _title(alert, 300))
+        link = html_link(alert.article.link, clean_title(alert, 300))
         items.append(f"<li><p><b>{link}</b><br>{facts}</p>{quote_html}</li>")
-    head = html.escape(f"{_count(digest)} for watch {clean_line(digest.watch)}")
+    head = html.escape(f"{count_alerts(digest)} for watch {clean_line(digest.watch)}")
     return (
         '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>\n'
         f"<h2>{head}</h2>\n<ol>\n" + "\n".join(items) + "\n</ol>\n</body></html>\n"
@@ -157,7 +147,7 @@ def email_digest_message(digest: Digest, sender: str, to: Sequence[str]) -> Emai
 
 def console_digest_text(digest: Digest, render: Any) -> str:
     """A header line, then each alert's own console block (``render``) indented."""
-    blocks = [f"[{clean_line(digest.watch)}] digest: {_count(digest)}"]
+    blocks = [f"[{clean_line(digest.watch)}] digest: {count_alerts(digest)}"]
     for alert in digest.alerts:
         blocks.append("\n".join(f"  {line}" for line in render(alert).splitlines()))
     return "\n".join(blocks)

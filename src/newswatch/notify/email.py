@@ -20,9 +20,10 @@ from email.message import EmailMessage
 from newswatch.config.schema import EmailDestination
 from newswatch.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from newswatch.models import Alert, Digest
+from newswatch.notify.clean import clean_line, cut
 from newswatch.notify.digest import EMAIL_DIGEST_MAX, email_digest_message
 from newswatch.notify.mailhead import UnsafeMailError
-from newswatch.notify.render import clean_line, cut, email_message
+from newswatch.notify.render import email_message
 from newswatch.notify.templates import AlertTemplate, Medium
 
 log = logging.getLogger(__name__)

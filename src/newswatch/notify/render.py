@@ -1,10 +1,8 @@
-"""Rendering an alert for every destination: the one place where feed text is made safe.
+"""Rendering an alert for webhooks, Slack, email and the console.
 
-Feed text is hostile. Every renderer here starts from the same cleaned values: control and
-bidi-override characters removed, links kept only when they are absolute http(s) URLs (a
-``javascript:`` link is never rendered as a link), and then escapes for its own medium:
-JSON for webhooks, Slack's ``&``/``<``/``>`` for Slack, HTML for email, nothing that a
-terminal would interpret for the console.
+Every renderer starts from the values ``notify.clean`` made safe, then escapes for its own
+medium: JSON for webhooks, Slack's ``&``/``<``/``>`` for Slack, HTML for email, nothing
+that a terminal would interpret for the console.
 """
 
 from __future__ import annotations
@@ -13,160 +11,41 @@ import hashlib
 import html
 import logging
 import re
-import unicodedata
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Any
-from urllib.parse import quote, urlsplit
 
-from newswatch.models import Alert, FeedRef, Hit
+from newswatch.models import Alert, FeedRef
 from newswatch.notify import mailhead
+from newswatch.notify.clean import (
+    MAX_ALSO,
+    SNIPPET_MAX,
+    TITLE_MAX,
+    clean_line,
+    cut,
+    human_time,
+    iso_z,
+    marked_snippet,
+    matched_pairs,
+    matched_terms,
+    plain_sighting,
+    plain_snippet,
+    safe_link,
+    slack_escape,
+    slack_target,
+    utc,
+)
 
 log = logging.getLogger(__name__)
 
 SUBJECT_MAX = 150
-TITLE_MAX = 500  # in bodies and on the console; a feed can send a megabyte of "title"
-SNIPPET_MAX = 1000
 SLACK_SECTION_MAX = 3000
 SLACK_BLOCKS_MAX = 50
-ELLIPSIS = "…"
-
-# C0/C1 controls, line/paragraph separators and bidi controls (marks, embeddings, overrides
-# and isolates, which can make a title read backwards in a terminal or mail client): all
-# become spaces before anything is rendered.
-_CONTROLS = [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]
-_BIDI = [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
-_UNSAFE_TABLE = dict.fromkeys([*_CONTROLS, *_BIDI], " ")
 _MSGID_SAFE = re.compile(r"[A-Za-z0-9._+=-]{1,200}")
 _LABEL_UNSAFE = re.compile(r"[^a-z0-9-]+")
-_MAX_HITS_TO_MARK = 50
-_MAX_ALSO = 10
 _SLACK_URL_MAX = 1500  # a longer link is shown as plain text: a cut URL is a wrong URL
-
-
-# --- cleaning --------------------------------------------------------------------------
-
-
-def clean_line(text: str | None) -> str:
-    """``text`` as one line: controls and separators become spaces, whitespace runs collapse,
-    lone surrogates (which no encoder accepts) become ``?``."""
-    if not text:
-        return ""
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    return " ".join(text.translate(_UNSAFE_TABLE).split())
-
-
-def safe_link(url: str | None) -> str | None:
-    """``url`` when it is an absolute http(s) URL with a host and no whitespace or controls,
-    else None: only such links are ever rendered as links."""
-    if not url:
-        return None
-    url = url.strip()
-    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url
-
-
-def cut(
-    text: str, limit: int, escape: Callable[[str], str] = str, *, keep_end: bool = False
-) -> str:
-    """``escape(text)`` in at most ``limit`` characters, never cut inside an escape; when cut,
-    an ellipsis marks the side that lost text (the start when ``keep_end``)."""
-    full = escape(text)
-    if len(full) <= limit:
-        return full
-    pieces: list[str] = []
-    size = 0
-    for ch in reversed(text) if keep_end else text:
-        piece = escape(ch)
-        if size + len(piece) > limit - 1:
-            break
-        pieces.append(piece)
-        size += len(piece)
-    if keep_end:
-        return ELLIPSIS + "".join(reversed(pieces))
-    return "".join(pieces) + ELLIPSIS
-
-
-@dataclass(frozen=True, slots=True)
-class _Marked:
-    """The snippet split around the first hit it shows."""
-
-    before: str
-    hit: str
-    after: str
-
-
-def _mark_first_hit(snippet: str, hits: Sequence[Hit]) -> _Marked | None:
-    """Find the earliest place in ``snippet`` where a hit's text occurs (case-insensitive,
-    any whitespace between words), so each medium can highlight it its own way."""
-    best: re.Match[str] | None = None
-    seen: set[str] = set()
-    for hit in hits[:_MAX_HITS_TO_MARK]:
-        words = clean_line(hit.text).split()
-        key = " ".join(words).casefold()
-        if not words or key in seen:
-            continue
-        seen.add(key)
-        found = re.search(r"\s+".join(map(re.escape, words)), snippet, re.IGNORECASE)
-        if found and (best is None or found.start() < best.start()):
-            best = found
-    if best is None:
-        return None
-    return _Marked(snippet[: best.start()], best.group(), snippet[best.end() :])
-
-
-def marked_snippet(
-    alert: Alert, limit: int, escape: Callable[[str], str], marks: tuple[str, str]
-) -> str:
-    """The cleaned snippet, escaped for a medium, within ``limit`` characters, with its first
-    hit between ``marks`` (``*``/``*`` for Slack, ``<mark>``/``</mark>`` for HTML); when the
-    snippet is cut, the text around the hit is what stays."""
-    snippet = clean_line(alert.snippet)
-    marked = _mark_first_hit(snippet, alert.matched)
-    if marked is None:
-        return cut(snippet, limit, escape)
-    hit = cut(marked.hit, 300, escape)
-    room = max(limit - len(hit) - len(marks[0]) - len(marks[1]), 0)
-    before = cut(marked.before, room // 2, escape, keep_end=True)
-    after = cut(marked.after, room - len(before), escape)
-    return f"{before}{marks[0]}{hit}{marks[1]}{after}"
-
-
-def _matched_pairs(hits: Iterable[Hit]) -> list[tuple[str, str]]:
-    """Distinct (term, field) pairs in order of first appearance."""
-    return list(dict.fromkeys((hit.term, hit.field) for hit in hits))
-
-
-def matched_terms(hits: Iterable[Hit]) -> str:
-    """``Lukashenko (title, summary), Belarus (title)``: for people, one entry per term."""
-    fields: dict[str, list[str]] = {}
-    for term, where in _matched_pairs(hits):
-        fields.setdefault(clean_line(term), []).append(where)
-    return ", ".join(f"{term} ({', '.join(where)})" for term, where in fields.items())
-
-
-def _utc(dt: datetime) -> datetime:
-    """``dt`` in UTC; a naive value is taken to be UTC already (never local time)."""
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-
-
-def iso_z(dt: datetime | None) -> str | None:
-    """ISO-8601 in UTC with a ``Z``: ``2026-11-24T10:00:00Z``."""
-    return None if dt is None else _utc(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def human_time(dt: datetime) -> str:
-    return _utc(dt).strftime("%Y-%m-%d %H:%M UTC")
 
 
 # --- webhook ---------------------------------------------------------------------------
@@ -185,7 +64,7 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
         "id": alert.id,
         **kind,
         "watch": alert.watch,
-        "matched": [{"term": t, "field": f} for t, f in _matched_pairs(alert.matched)],
+        "matched": [{"term": t, "field": f} for t, f in matched_pairs(alert.matched)],
         "snippet": alert.snippet,
         "article": {
             "title": article.title,
@@ -205,11 +84,6 @@ def webhook_payload(alert: Alert) -> dict[str, Any]:
 # --- slack -----------------------------------------------------------------------------
 
 
-def slack_escape(text: str) -> str:
-    """Slack's three control characters: nothing from a feed can mention, ping or link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _slack_link(url: str | None, label: str, limit: int) -> str:
     """``<url|label>`` for a safe, not absurdly long URL; the bare escaped label otherwise.
     ``|`` and Slack's specials are percent-encoded in the URL so it cannot end early."""
@@ -217,7 +91,7 @@ def _slack_link(url: str | None, label: str, limit: int) -> str:
     link = safe_link(url)
     if link is None:
         return text
-    target = slack_escape(quote(link, safe="/:?#[]@!$&'()*+,;=%-._~"))
+    target = slack_target(link)
     return f"<{target}|{text}>" if len(target) <= _SLACK_URL_MAX else text
 
 
@@ -237,7 +111,7 @@ def _slack_context(alert: Alert) -> str:
 def _slack_also(alert: Alert, limit: int) -> str | None:
     lines = ["*Also reported by:*"]
     size = len(lines[0])
-    for sighting in alert.also[:_MAX_ALSO]:
+    for sighting in alert.also[:MAX_ALSO]:
         feed = cut(clean_line(sighting.feed.name), 100, slack_escape)
         line = f"• {_slack_link(sighting.url, sighting.title, 200)} — {feed}"
         if size + len(line) + 1 > limit:
@@ -323,7 +197,7 @@ def _email_text(alert: Alert) -> str:
         lines += ["", cut(summary, 1500)]
     if alert.also:
         lines += ["", "Also reported by:"]
-        lines += [f"- {_plain_sighting(s.title, s.url, s.feed)}" for s in alert.also[:_MAX_ALSO]]
+        lines += [f"- {plain_sighting(s.title, s.url, s.feed)}" for s in alert.also[:MAX_ALSO]]
     return "\n".join(lines) + "\n"
 
 
@@ -353,7 +227,7 @@ def _email_html(alert: Alert) -> str:
         items = "".join(
             f"<li>{html_link(s.url, cut(clean_line(s.title) or '(untitled)', 200))}"
             f" — {html.escape(cut(clean_line(s.feed.name), 100))}</li>"
-            for s in alert.also[:_MAX_ALSO]
+            for s in alert.also[:MAX_ALSO]
         )
         parts.append(f"<p><b>Also reported by:</b></p><ul>{items}</ul>")
     parts.append("</body></html>")
@@ -413,7 +287,7 @@ def mail(
     headers = [
         ("From", formataddr(("newswatch", sender))),
         ("To", ", ".join(to)),
-        ("Date", format_datetime(_utc(created_at))),
+        ("Date", format_datetime(utc(created_at))),
         ("Message-ID", message_id(key)),
     ]
     if thread:
@@ -430,18 +304,7 @@ def mail(
     return mailhead.build([("Subject", fallback), *headers], text, html_body)
 
 
-# --- plain text (email text part, console) ---------------------------------------------
-
-
-def plain_snippet(alert: Alert) -> str:
-    """The snippet with its first hit between ``**`` marks."""
-    return marked_snippet(alert, SNIPPET_MAX, str, ("**", "**"))
-
-
-def _plain_sighting(title: str, url: str | None, feed: FeedRef) -> str:
-    text = f"{cut(clean_line(title) or '(untitled)', 200)} — {cut(clean_line(feed.name), 100)}"
-    link = safe_link(url)
-    return f"{text} <{link}>" if link else text
+# --- console ---------------------------------------------------------------------------
 
 
 def console_text(alert: Alert) -> str:
@@ -461,6 +324,6 @@ def console_text(alert: Alert) -> str:
         lines.append(f"  matched: {cut(matched_terms(alert.matched), 500)}")
     if clean_line(alert.snippet):
         lines.append(f"  {plain_snippet(alert)}")
-    for sighting in alert.also[:_MAX_ALSO]:
-        lines.append(f"  also:    {_plain_sighting(sighting.title, sighting.url, sighting.feed)}")
+    for sighting in alert.also[:MAX_ALSO]:
+        lines.append(f"  also:    {plain_sighting(sighting.title, sighting.url, sighting.feed)}")
     return "\n".join(lines)

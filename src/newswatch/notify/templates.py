@@ -18,13 +18,12 @@ import html
 import logging
 from collections.abc import Callable
 from typing import Any, Literal
-from urllib.parse import quote
 
 import jinja2
 import jinja2.sandbox
 
 from newswatch.models import Alert
-from newswatch.notify.render import (
+from newswatch.notify.clean import (
     SNIPPET_MAX,
     TITLE_MAX,
     clean_line,
@@ -34,6 +33,7 @@ from newswatch.notify.render import (
     matched_terms,
     safe_link,
     slack_escape,
+    slack_target,
 )
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def _link(medium: Medium) -> Callable[[object, object], Trusted]:
             shown = slack_escape(text)
             if target is None:
                 return Trusted(shown)
-            encoded = slack_escape(quote(target, safe="/:?#[]@!$&'()*+,;=%-._~"))
+            encoded = slack_target(target)
             return Trusted(f"<{encoded}|{shown}>" if len(encoded) <= _SLACK_URL_MAX else shown)
         if medium == "html":
             shown = escape(text)
