@@ -17,7 +17,6 @@ from newswatch.notify.render import (
     console_text,
     email_message,
     slack_message,
-    webhook_payload,
 )
 from support.alerts import make_alert
 
@@ -46,61 +45,6 @@ def hostile_alert() -> Any:
             Sighting(HOSTILE, "https://other.example.net/1", FeedRef(HOSTILE, "https://x.example")),
         ),
     )
-
-
-def test_webhook_payload_is_exactly_the_spec_shape() -> None:
-    """id, watch, matched, snippet, article{...,feed}, also: nothing more, nothing less."""
-    assert webhook_payload(make_alert()) == {
-        "id": "al_9f8e7d6c5b4a",
-        "watch": "belarus",
-        "matched": [
-            {"term": "Lukashenko", "field": "title"},
-            {"term": "Belarus", "field": "title"},
-            {"term": "Lukashenko", "field": "summary"},
-        ],
-        "snippet": "…results give Alexander Lukashenko a seventh term…",
-        "article": {
-            "title": "Lukashenko claims victory in Belarus",
-            "url": "https://news.example.org/2026/11/24/lukashenko-victory?id=1&lang=en",
-            "published": "2026-11-24T10:00:00Z",
-            "summary": "Official results give Alexander Lukashenko a seventh term.",
-            "author": "Jane Reporter",
-            "feed": {"name": "Example World", "url": "https://www.example.org/world/rss.xml"},
-        },
-        "also": [
-            {
-                "title": "Lukashenko wins again",
-                "url": "https://other.example.net/story/42",
-                "feed": {"name": "Other News", "url": "https://other.example.net/feed.xml"},
-            }
-        ],
-    }
-
-
-def test_webhook_matched_lists_each_term_and_field_once() -> None:
-    """Several hits of one term in one field give one matched entry."""
-    hits = (
-        Hit("Belarus", "summary", 0, 7, "Belarus"),
-        Hit("Belarus", "summary", 20, 27, "BELARUS"),
-    )
-    assert webhook_payload(make_alert(matched=hits))["matched"] == [
-        {"term": "Belarus", "field": "summary"}
-    ]
-
-
-def test_webhook_published_in_utc_with_z_or_null() -> None:
-    """published is converted to UTC 'Z' form, and is null when unknown."""
-    east = datetime.fromisoformat("2026-11-24T13:00:00+03:00")
-    assert webhook_payload(make_alert(published=east))["article"]["published"] == (
-        "2026-11-24T10:00:00Z"
-    )
-    assert webhook_payload(make_alert(published=None))["article"]["published"] is None
-
-
-def test_webhook_drops_non_http_links() -> None:
-    """A javascript: article link is sent as null, never as a URL."""
-    payload = webhook_payload(make_alert(link="javascript:alert(1)"))
-    assert payload["article"]["url"] is None
 
 
 def test_slack_escapes_all_hostile_feed_text() -> None:

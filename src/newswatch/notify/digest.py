@@ -27,27 +27,12 @@ from newswatch.notify.clean import (
     slack_escape,
     slack_target,
 )
-from newswatch.notify.render import SUBJECT_MAX, email_facts, html_link, mail, webhook_payload
+from newswatch.notify.render import SUBJECT_MAX, email_facts, html_link, mail
 
 SLACK_DIGEST_MAX = 15  # alerts in one Slack message: ~700 characters each at most
 EMAIL_DIGEST_MAX = 50
-WEBHOOK_DIGEST_MAX = 100
 CONSOLE_DIGEST_MAX = 100
 _SLACK_DIGEST_URL_MAX = 300
-
-
-# --- webhook ---------------------------------------------------------------------------
-
-
-def webhook_digest_payload(digest: Digest) -> dict[str, Any]:
-    """``{"digest": true, "id": ..., "watch": ..., "alerts": [<alert>, ...]}`` (SPEC §5);
-    each alert is the body a single alert would have had."""
-    return {
-        "digest": True,
-        "id": digest.id,
-        "watch": digest.watch,
-        "alerts": [webhook_payload(alert) for alert in digest.alerts],
-    }
 
 
 # --- slack -----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from typing import Any
 
-from newswatch.models import Alert, FeedRef
+from newswatch.models import Alert
 from newswatch.notify import mailhead
 from newswatch.notify.clean import (
     MAX_ALSO,
@@ -26,9 +26,7 @@ from newswatch.notify.clean import (
     clean_line,
     cut,
     human_time,
-    iso_z,
     marked_snippet,
-    matched_pairs,
     matched_terms,
     plain_sighting,
     plain_snippet,
@@ -46,39 +44,6 @@ SLACK_BLOCKS_MAX = 50
 _MSGID_SAFE = re.compile(r"[A-Za-z0-9._+=-]{1,200}")
 _LABEL_UNSAFE = re.compile(r"[^a-z0-9-]+")
 _SLACK_URL_MAX = 1500  # a longer link is shown as plain text: a cut URL is a wrong URL
-
-
-# --- webhook ---------------------------------------------------------------------------
-
-
-def _feed_json(feed: FeedRef) -> dict[str, Any]:
-    return {"name": feed.name, "url": safe_link(feed.url)}
-
-
-def webhook_payload(alert: Alert) -> dict[str, Any]:
-    """The JSON body of SPEC §5 "webhook". Text is passed as data (JSON escapes it); links
-    that are not http(s) are sent as null."""
-    article = alert.article
-    kind = {"kind": "feed_health"} if alert.kind == "health" else {}
-    return {
-        "id": alert.id,
-        **kind,
-        "watch": alert.watch,
-        "matched": [{"term": t, "field": f} for t, f in matched_pairs(alert.matched)],
-        "snippet": alert.snippet,
-        "article": {
-            "title": article.title,
-            "url": safe_link(article.link),
-            "published": iso_z(article.published),
-            "summary": article.summary,
-            "author": article.author,
-            "feed": _feed_json(alert.feed),
-        },
-        "also": [
-            {"title": s.title, "url": safe_link(s.url), "feed": _feed_json(s.feed)}
-            for s in alert.also
-        ],
-    }
 
 
 # --- slack -----------------------------------------------------------------------------

@@ -16,11 +16,10 @@ import httpx
 
 from newswatch.config.schema import SlackDestination
 from newswatch.models import Alert, Digest
-from newswatch.notify.base import JsonPoster
+from newswatch.notify.base import JsonPoster, encode_json
 from newswatch.notify.digest import SLACK_DIGEST_MAX, slack_digest_entry, slack_digest_message
 from newswatch.notify.render import slack_message
 from newswatch.notify.templates import AlertTemplate, slack_sections
-from newswatch.notify.webhook import encode_json
 
 
 class SlackNotifier:
