@@ -14,59 +14,19 @@ from collections.abc import Sequence
 from email.message import EmailMessage
 from typing import Any
 
-from newswatch.models import Alert, Digest
+from newswatch.models import Digest
 from newswatch.notify.clean import (
     clean_line,
     clean_title,
     count_alerts,
     cut,
-    human_time,
-    matched_terms,
     plain_snippet,
     safe_link,
-    slack_escape,
-    slack_target,
 )
 from newswatch.notify.render import SUBJECT_MAX, email_facts, html_link, mail
 
-SLACK_DIGEST_MAX = 15  # alerts in one Slack message: ~700 characters each at most
 EMAIL_DIGEST_MAX = 50
 CONSOLE_DIGEST_MAX = 100
-_SLACK_DIGEST_URL_MAX = 300
-
-
-# --- slack -----------------------------------------------------------------------------
-
-
-def _slack_digest_link(alert: Alert) -> str:
-    label = cut(clean_line(alert.article.title) or "(untitled)", 150, slack_escape)
-    link = safe_link(alert.article.link)
-    if link is None:
-        return label
-    target = slack_target(link)
-    return f"<{target}|{label}>" if len(target) <= _SLACK_DIGEST_URL_MAX else label
-
-
-def slack_digest_entry(alert: Alert) -> str:
-    """One alert's lines in a Slack digest: linked title, then feed, time and terms."""
-    facts = [f"_{cut(clean_line(alert.feed.name) or '(unnamed feed)', 80, slack_escape)}_"]
-    if alert.article.published is not None:
-        facts.append(human_time(alert.article.published))
-    facts.append(cut(matched_terms(alert.matched), 150, slack_escape))
-    return f"• *{_slack_digest_link(alert)}*\n{' · '.join(facts)}"
-
-
-def slack_digest_message(digest: Digest) -> dict[str, Any]:
-    """One Slack message listing the digest's alerts (title linked, feed, time, terms)."""
-    watch = cut(clean_line(digest.watch), 100, slack_escape)
-    head = f"*{count_alerts(digest)}* for watch *{watch}*"
-    first = clean_title(digest.alerts[0], 200) if digest.alerts else ""
-    fallback = f"[{watch}] {count_alerts(digest)}: {slack_escape(first)}"
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
-    for alert in digest.alerts[:SLACK_DIGEST_MAX]:
-        entry = slack_digest_entry(alert)
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": entry}})
-    return {"text": fallback, "blocks": blocks}
 
 
 # --- email -----------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
-from typing import Any
 
 from newswatch.models import Alert
 from newswatch.notify import mailhead
@@ -31,84 +30,14 @@ from newswatch.notify.clean import (
     plain_sighting,
     plain_snippet,
     safe_link,
-    slack_escape,
-    slack_target,
     utc,
 )
 
 log = logging.getLogger(__name__)
 
 SUBJECT_MAX = 150
-SLACK_SECTION_MAX = 3000
-SLACK_BLOCKS_MAX = 50
 _MSGID_SAFE = re.compile(r"[A-Za-z0-9._+=-]{1,200}")
 _LABEL_UNSAFE = re.compile(r"[^a-z0-9-]+")
-_SLACK_URL_MAX = 1500  # a longer link is shown as plain text: a cut URL is a wrong URL
-
-
-# --- slack -----------------------------------------------------------------------------
-
-
-def _slack_link(url: str | None, label: str, limit: int) -> str:
-    """``<url|label>`` for a safe, not absurdly long URL; the bare escaped label otherwise.
-    ``|`` and Slack's specials are percent-encoded in the URL so it cannot end early."""
-    text = cut(clean_line(label) or "(untitled)", limit, slack_escape)
-    link = safe_link(url)
-    if link is None:
-        return text
-    target = slack_target(link)
-    return f"<{target}|{text}>" if len(target) <= _SLACK_URL_MAX else text
-
-
-def _slack_matched(alert: Alert, limit: int) -> str:
-    return "*Matched:* " + cut(matched_terms(alert.matched), limit - 12, slack_escape)
-
-
-def _slack_context(alert: Alert) -> str:
-    feed = clean_line(alert.feed.name) or "(unnamed feed)"
-    parts = [f"*{cut(feed, 200, slack_escape)}*"]
-    if alert.article.published is not None:
-        parts.append(human_time(alert.article.published))
-    parts.append(f"watch {cut(clean_line(alert.watch), 100, slack_escape)}")
-    return " · ".join(parts)
-
-
-def _slack_also(alert: Alert, limit: int) -> str | None:
-    lines = ["*Also reported by:*"]
-    size = len(lines[0])
-    for sighting in alert.also[:MAX_ALSO]:
-        feed = cut(clean_line(sighting.feed.name), 100, slack_escape)
-        line = f"• {_slack_link(sighting.url, sighting.title, 200)} — {feed}"
-        if size + len(line) + 1 > limit:
-            break
-        lines.append(line)
-        size += len(line) + 1
-    return "\n".join(lines) if len(lines) > 1 else None
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:SLACK_SECTION_MAX]}}
-
-
-def slack_message(alert: Alert) -> dict[str, Any]:
-    """An incoming-webhook message: a ``text`` fallback and a few ``blocks``. Every feed text
-    is escaped and every piece has its own budget, so the total stays near 9k characters at
-    worst, far below Slack's limits."""
-    title = clean_line(alert.article.title) or "(untitled)"
-    fallback = (
-        f"[{cut(clean_line(alert.watch), 100, slack_escape)}] {cut(title, 300, slack_escape)}"
-    )
-    blocks = [
-        _section("*" + _slack_link(alert.article.link, title, 600) + "*"),
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": _slack_context(alert)}]},
-        _section(_slack_matched(alert, 1000)),
-    ]
-    if clean_line(alert.snippet):
-        blocks.append(_section(marked_snippet(alert, 2000, slack_escape, ("*", "*"))))
-    also = _slack_also(alert, 2500)
-    if also is not None:
-        blocks.append(_section(also))
-    return {"text": fallback, "blocks": blocks[:SLACK_BLOCKS_MAX]}
 
 
 # --- email -----------------------------------------------------------------------------
