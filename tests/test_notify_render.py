@@ -11,10 +11,8 @@ import pytest
 
 from newswatch.models import Sighting
 from newswatch.notify import parse_retry_after
-from newswatch.notify.render import (
-    console_text,
-    email_message,
-)
+from newswatch.notify.console import console_text
+from newswatch.notify.render import email_message
 from support.alerts import make_alert
 
 
@@ -81,28 +79,6 @@ def test_email_never_links_javascript() -> None:
     raw = msg.as_string()
     assert "javascript" not in raw
     assert "href" not in raw.split("Also reported by")[1].split("</ul>")[0]
-
-
-def test_console_block_is_readable() -> None:
-    """Watch, title, feed, time, link, matched terms grouped by term, marked snippet."""
-    assert console_text(make_alert()) == "\n".join([
-        "[belarus] Lukashenko claims victory in Belarus",
-        "  feed:    Example World · 2026-11-24 10:00 UTC",
-        "  link:    https://news.example.org/2026/11/24/lukashenko-victory?id=1&lang=en",
-        "  matched: Lukashenko (title, summary), Belarus (title)",
-        "  …results give Alexander **Lukashenko** a seventh term…",
-        "  also:    Lukashenko wins again — Other News <https://other.example.net/story/42>",
-    ])  # fmt: skip
-
-
-def test_console_strips_terminal_escapes_and_bidi_overrides() -> None:
-    """An ANSI escape or a right-to-left override in a title cannot reach the terminal."""
-    text = console_text(
-        make_alert(title="\x1b]0;pwned\x07\x1b[2JHi\u202eevil", link="javascript:x")
-    )
-    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
-    assert "javascript" not in text
-    assert text.splitlines()[0] == "[belarus] ]0;pwned [2JHi evil"
 
 
 def test_huge_text_is_bounded_in_email_and_console_with_the_hit_kept() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from email.message import EmailMessage
-from typing import Any
 
 from newswatch.models import Digest
 from newswatch.notify.clean import (
@@ -26,7 +25,6 @@ from newswatch.notify.clean import (
 from newswatch.notify.render import SUBJECT_MAX, email_facts, html_link, mail
 
 EMAIL_DIGEST_MAX = 50
-CONSOLE_DIGEST_MAX = 100
 
 
 # --- email -----------------------------------------------------------------------------
@@ -85,14 +83,3 @@ def email_digest_message(digest: Digest, sender: str, to: Sequence[str]) -> Emai
         text=_digest_text(digest),
         html_body=_digest_html(digest),
     )
-
-
-# --- console ---------------------------------------------------------------------------
-
-
-def console_digest_text(digest: Digest, render: Any) -> str:
-    """A header line, then each alert's own console block (``render``) indented."""
-    blocks = [f"[{clean_line(digest.watch)}] digest: {count_alerts(digest)}"]
-    for alert in digest.alerts:
-        blocks.append("\n".join(f"  {line}" for line in render(alert).splitlines()))
-    return "\n".join(blocks)

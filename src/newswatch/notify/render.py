@@ -196,28 +196,3 @@ def mail(
         log.warning("mail subject withheld message_id=%s reason=%s", message_id(key), exc)
     fallback = cut(f"[newswatch] {clean_line(watch)}", SUBJECT_MAX)
     return mailhead.build([("Subject", fallback), *headers], text, html_body)
-
-
-# --- console ---------------------------------------------------------------------------
-
-
-def console_text(alert: Alert) -> str:
-    """One readable block for a terminal or the journal; no escape sequence from a feed
-    can reach the terminal."""
-    article = alert.article
-    head = [clean_line(alert.feed.name)]
-    if article.published is not None:
-        head.append(human_time(article.published))
-    title = cut(clean_line(article.title) or "(untitled)", TITLE_MAX)
-    lines = [f"[{clean_line(alert.watch)}] {title}"]
-    lines.append("  feed:    " + " · ".join(head))
-    link = safe_link(article.link)
-    if link:
-        lines.append(f"  link:    {link}")
-    if alert.matched:
-        lines.append(f"  matched: {cut(matched_terms(alert.matched), 500)}")
-    if clean_line(alert.snippet):
-        lines.append(f"  {plain_snippet(alert)}")
-    for sighting in alert.also[:MAX_ALSO]:
-        lines.append(f"  also:    {plain_sighting(sighting.title, sighting.url, sighting.feed)}")
-    return "\n".join(lines)
