@@ -411,7 +411,7 @@ def test_digest_of_one_watch_renders_for_every_medium(tmp_path: Path) -> None:
     """Console, Slack and email digests list every alert of the digest."""
     from newswatch.models import Digest
     from newswatch.notify.console import console_digest_text, console_text
-    from newswatch.notify.digest import email_digest_message
+    from newswatch.notify.email import email_digest_message
     from newswatch.notify.slack import slack_digest_message
 
     alerts = tuple(replace(make_alert(), id=f"a{n}", thread_id=None) for n in range(3))

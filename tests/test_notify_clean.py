@@ -1,10 +1,13 @@
-"""Feed text made safe for every medium: links, cutting within a budget."""
+"""Feed text made safe for every medium: links, cutting within a budget, the hit kept."""
 
 from __future__ import annotations
 
 import pytest
 
 from newswatch.notify.clean import cut, safe_link, slack_escape
+from newswatch.notify.console import console_text
+from newswatch.notify.email import email_message
+from support.alerts import make_alert
 
 
 @pytest.mark.parametrize(
@@ -39,3 +42,18 @@ def test_cut_never_splits_an_escape() -> None:
     assert out == "&amp;" * 4 + "…"
     assert cut("short", 10) == "short"
     assert cut("abcdefghij", 5, keep_end=True) == "…ghij"
+
+
+def test_huge_text_is_bounded_in_email_and_console_with_the_hit_kept() -> None:
+    """A megabyte title or snippet is cut in every body; the first hit stays marked."""
+    huge = "x " * 500_000
+    alert = make_alert(title=huge, snippet=huge + "Lukashenko " + huge)
+    console = console_text(alert)
+    assert len(console) < 3000 and "**Lukashenko**" in console
+    msg = email_message(alert, "n@example.org", ["a@example.org"])
+    html_part, text_part = msg.get_body(("html",)), msg.get_body(("plain",))
+    assert html_part is not None and text_part is not None
+    assert (
+        len(html_part.get_content()) < 6000 and "<mark>Lukashenko</mark>" in html_part.get_content()
+    )
+    assert len(text_part.get_content()) < 6000 and "**Lukashenko**" in text_part.get_content()
