@@ -411,12 +411,9 @@ def test_alert_for_a_removed_destination_waits(tmp_path: Path) -> None:
 def test_digest_of_one_watch_renders_for_every_medium(tmp_path: Path) -> None:
     """Console, Slack and email digests list every alert of the digest."""
     from newswatch.models import Digest
-    from newswatch.notify.digest import (
-        console_digest_text,
-        email_digest_message,
-        slack_digest_message,
-    )
-    from newswatch.notify.render import console_text
+    from newswatch.notify.console import console_digest_text, console_text
+    from newswatch.notify.email import email_digest_message
+    from newswatch.notify.slack import slack_digest_message
 
     alerts = tuple(replace(make_alert(), id=f"a{n}", thread_id=None) for n in range(3))
     digest = Digest("digest-1", "belarus", alerts, NOW)

@@ -6,7 +6,10 @@ from __future__ import annotations
 from newswatch.config import Settings
 from newswatch.match import compile_watchlist
 from newswatch.models import Alert, Article
-from newswatch.notify.render import console_text, email_message, slack_message, webhook_payload
+from newswatch.notify.console import console_text
+from newswatch.notify.email import email_message
+from newswatch.notify.slack import slack_message
+from newswatch.notify.webhook import webhook_payload
 from support.alerts import make_alert
 
 

@@ -1,4 +1,5 @@
-"""Console delivery: one block per alert on a text stream."""
+"""Console: a readable block that no feed can turn into terminal escapes, one per alert on
+a text stream."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from newswatch.errors import PermanentDeliveryError
 from newswatch.notify import ConsoleNotifier
-from newswatch.notify.render import console_text
+from newswatch.notify.console import console_text
 from support.alerts import deliver, make_alert
 
 
@@ -40,3 +41,25 @@ def test_ascii_stream_gets_replacement_characters() -> None:
     out = io.TextIOWrapper(raw, encoding="ascii")
     deliver(ConsoleNotifier("terminal", out), make_alert(title="Лукашенко"))
     assert raw.getvalue().startswith(b"[belarus] ?????????\n")
+
+
+def test_console_block_is_readable() -> None:
+    """Watch, title, feed, time, link, matched terms grouped by term, marked snippet."""
+    assert console_text(make_alert()) == "\n".join([
+        "[belarus] Lukashenko claims victory in Belarus",
+        "  feed:    Example World · 2026-11-24 10:00 UTC",
+        "  link:    https://news.example.org/2026/11/24/lukashenko-victory?id=1&lang=en",
+        "  matched: Lukashenko (title, summary), Belarus (title)",
+        "  …results give Alexander **Lukashenko** a seventh term…",
+        "  also:    Lukashenko wins again — Other News <https://other.example.net/story/42>",
+    ])  # fmt: skip
+
+
+def test_console_strips_terminal_escapes_and_bidi_overrides() -> None:
+    """An ANSI escape or a right-to-left override in a title cannot reach the terminal."""
+    text = console_text(
+        make_alert(title="\x1b]0;pwned\x07\x1b[2JHi\u202eevil", link="javascript:x")
+    )
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "javascript" not in text
+    assert text.splitlines()[0] == "[belarus] ]0;pwned [2JHi evil"

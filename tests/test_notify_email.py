@@ -1,7 +1,11 @@
-"""Email delivery over a real loopback SMTP server (aiosmtpd): TLS modes, AUTH, outcomes."""
+"""Email: the mail built for an alert (headers, text and HTML parts, feed text made safe),
+and delivery over a real loopback SMTP server (aiosmtpd): TLS modes, AUTH, outcomes."""
 
 from __future__ import annotations
 
+import re
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +13,9 @@ import pytest
 
 from newswatch.config import EmailDestination
 from newswatch.errors import PermanentDeliveryError, TransientDeliveryError
+from newswatch.models import Sighting
 from newswatch.notify import EmailNotifier
+from newswatch.notify.email import email_message
 from support.alerts import deliver, destination, make_alert
 from support.receivers import Certificates, SmtpServer, free_port, make_certificates
 
@@ -39,6 +45,13 @@ def notifier(port: int, certs: Certificates | None = None, **fields: Any) -> Ema
     dest = destination(**settings)
     assert isinstance(dest, EmailDestination)
     return EmailNotifier(dest, ssl_context=context)
+
+
+def reparse(msg: EmailMessage) -> EmailMessage:
+    """``msg`` as a receiving client would see it after transmission."""
+    parsed = message_from_bytes(msg.as_bytes(), policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
 
 
 def test_plain_smtp_delivers_to_the_configured_envelope() -> None:
@@ -215,3 +228,61 @@ def test_message_id_and_non_ascii_subject_arrive() -> None:
     message = server.messages[0].message
     assert message["Message-ID"] == "<al_42@newswatch>"
     assert message["Subject"] == "[newswatch] belarus: Лукашенко объявил о победе"
+
+
+def test_email_is_multipart_alternative_with_headers() -> None:
+    """Subject, Message-ID, Auto-Submitted, List-Id and a text + HTML body."""
+    msg = email_message(make_alert(), "newswatch@example.org", ["a@example.org"])
+    assert msg["Subject"] == "[newswatch] belarus: Lukashenko claims victory in Belarus"
+    assert msg["Message-ID"] == "<al_9f8e7d6c5b4a@newswatch>"
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["List-Id"] == "newswatch belarus <belarus.newswatch>"
+    assert msg["In-Reply-To"] is None
+    assert msg.get_content_type() == "multipart/alternative"
+    parts = [part.get_content_type() for part in msg.iter_parts()]
+    assert parts == ["text/plain", "text/html"]
+
+
+def test_email_threads_on_the_first_alert_of_a_story() -> None:
+    """thread_id becomes In-Reply-To and References."""
+    msg = email_message(make_alert(thread_id="al_first"), "n@example.org", ["a@example.org"])
+    assert msg["In-Reply-To"] == msg["References"] == "<al_first@newswatch>"
+
+
+def test_email_message_id_from_an_awkward_alert_id_is_stable() -> None:
+    """An id with characters a Message-ID cannot hold is hashed, the same way every time."""
+    first = email_message(make_alert(id="a b<c>@d"), "n@example.org", ["a@example.org"])
+    again = email_message(make_alert(id="a b<c>@d"), "n@example.org", ["a@example.org"])
+    assert first["Message-ID"] == again["Message-ID"]
+    assert re.fullmatch(r"<[0-9a-f]{40}@newswatch>", first["Message-ID"])
+
+
+def test_email_subject_loses_crlf_and_is_shortened() -> None:
+    """CR/LF and other controls leave the subject; a long one is cut to 150 characters."""
+    alert = make_alert(title="A\r\nBcc: x@evil.example\x00\x1b[31m" + "z" * 400)
+    msg = reparse(email_message(alert, "n@example.org", ["a@example.org"]))
+    assert msg["Bcc"] is None
+    subject = str(msg["Subject"])
+    assert subject.startswith("[newswatch] belarus: A Bcc: x@evil.example [31mzzz")
+    assert len(subject) == 150 and subject.endswith("…")
+
+
+def test_email_html_escapes_feed_text_and_marks_the_hit() -> None:
+    """<script> arrives as text; the first hit is in <mark>."""
+    msg = email_message(make_alert(summary="<script>alert(1)</script>"), "n@x.org", ["a@x.org"])
+    html_part = msg.get_body(("html",))
+    assert html_part is not None
+    html = html_part.get_content()
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Alexander <mark>Lukashenko</mark> a seventh" in html
+
+
+def test_email_never_links_javascript() -> None:
+    """A javascript: link appears in neither part, and no href is made for it."""
+    alert = make_alert(
+        link="javascript:alert(1)", also=(Sighting("x", "javascript:y", make_alert().feed),)
+    )
+    msg = email_message(alert, "n@example.org", ["a@example.org"])
+    raw = msg.as_string()
+    assert "javascript" not in raw
+    assert "href" not in raw.split("Also reported by")[1].split("</ul>")[0]

@@ -27,7 +27,7 @@ from newswatch.config import EmailDestination
 from newswatch.errors import PermanentDeliveryError
 from newswatch.models import Digest
 from newswatch.notify import EmailNotifier, mailhead
-from newswatch.notify.render import email_message
+from newswatch.notify.email import email_message
 from support.alerts import deliver, destination, make_alert
 from support.receivers import Certificates, ReceivedMail, SmtpServer, make_certificates
 

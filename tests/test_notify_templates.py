@@ -9,7 +9,7 @@ import pytest
 
 from newswatch.config import loads_config
 from newswatch.errors import ConfigError
-from newswatch.notify.templates import AlertTemplate, slack_sections
+from newswatch.notify.templates import AlertTemplate
 from support.alerts import make_alert
 
 HOSTILE = make_alert(title="<!here> & <b>bold</b>", link="javascript:alert(1)")
@@ -65,17 +65,6 @@ def test_unknown_variable_falls_back_with_a_warning(caplog: pytest.LogCaptureFix
     with caplog.at_level(logging.WARNING):
         assert template.render(make_alert()) is None
     assert "template failed" in caplog.text and "destination=chat" in caplog.text
-
-
-def test_slack_sections_respect_limits_and_never_cut_a_link() -> None:
-    """Long template output is split per paragraph, each section within 3,000 characters,
-    never ending inside a <link|label> or an &entity;."""
-    link = "<https://example.org/x|label>"
-    text = "\n\n".join(["a" * 2990 + link, "b" * 2996 + "&amp;", "c"])
-    blocks = slack_sections(text)
-    texts = [b["text"]["text"] for b in blocks]
-    assert texts[0] == "a" * 2990 + "…" and texts[1] == "b" * 2996 + "…"
-    assert texts[2] == "c" and all(len(t) <= 3000 for t in texts)
 
 
 def test_template_syntax_error_is_a_located_config_error(tmp_path: Path) -> None:

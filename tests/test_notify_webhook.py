@@ -1,4 +1,5 @@
-"""Webhook delivery against a real loopback HTTP receiver: body, headers, outcomes."""
+"""Webhooks: the SPEC §5 payload, and delivery against a real loopback HTTP receiver (body,
+headers, outcomes)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import pytest
 
 from newswatch.config import WebhookDestination
 from newswatch.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from newswatch.models import Hit
 from newswatch.notify import WebhookNotifier
-from newswatch.notify.render import webhook_payload
+from newswatch.notify.webhook import webhook_payload
 from support.alerts import deliver, destination, make_alert
 from support.receivers import Reply, WebhookReceiver, refused_url, silent_server
 
@@ -237,3 +239,58 @@ def test_httpx_error_carrying_the_url_is_scrubbed_and_unchained() -> None:
     assert "very-secret-token" not in str(caught.value)
     assert "hooks.example.org" in str(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_webhook_payload_is_exactly_the_spec_shape() -> None:
+    """id, watch, matched, snippet, article{...,feed}, also: nothing more, nothing less."""
+    assert webhook_payload(make_alert()) == {
+        "id": "al_9f8e7d6c5b4a",
+        "watch": "belarus",
+        "matched": [
+            {"term": "Lukashenko", "field": "title"},
+            {"term": "Belarus", "field": "title"},
+            {"term": "Lukashenko", "field": "summary"},
+        ],
+        "snippet": "…results give Alexander Lukashenko a seventh term…",
+        "article": {
+            "title": "Lukashenko claims victory in Belarus",
+            "url": "https://news.example.org/2026/11/24/lukashenko-victory?id=1&lang=en",
+            "published": "2026-11-24T10:00:00Z",
+            "summary": "Official results give Alexander Lukashenko a seventh term.",
+            "author": "Jane Reporter",
+            "feed": {"name": "Example World", "url": "https://www.example.org/world/rss.xml"},
+        },
+        "also": [
+            {
+                "title": "Lukashenko wins again",
+                "url": "https://other.example.net/story/42",
+                "feed": {"name": "Other News", "url": "https://other.example.net/feed.xml"},
+            }
+        ],
+    }
+
+
+def test_webhook_matched_lists_each_term_and_field_once() -> None:
+    """Several hits of one term in one field give one matched entry."""
+    hits = (
+        Hit("Belarus", "summary", 0, 7, "Belarus"),
+        Hit("Belarus", "summary", 20, 27, "BELARUS"),
+    )
+    assert webhook_payload(make_alert(matched=hits))["matched"] == [
+        {"term": "Belarus", "field": "summary"}
+    ]
+
+
+def test_webhook_published_in_utc_with_z_or_null() -> None:
+    """published is converted to UTC 'Z' form, and is null when unknown."""
+    east = datetime.fromisoformat("2026-11-24T13:00:00+03:00")
+    assert webhook_payload(make_alert(published=east))["article"]["published"] == (
+        "2026-11-24T10:00:00Z"
+    )
+    assert webhook_payload(make_alert(published=None))["article"]["published"] is None
+
+
+def test_webhook_drops_non_http_links() -> None:
+    """A javascript: article link is sent as null, never as a URL."""
+    payload = webhook_payload(make_alert(link="javascript:alert(1)"))
+    assert payload["article"]["url"] is None

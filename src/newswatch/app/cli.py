@@ -365,7 +365,7 @@ def replay(ctx: click.Context, window: timedelta | None, watch: str | None) -> N
 
 
 def _print_would_alert(alert: WouldAlert) -> None:
-    from newswatch.notify.render import clean_line, matched_terms
+    from newswatch.notify.clean import clean_line, matched_terms
 
     article = alert.stored.article
     when = _when(article.published or alert.stored.seen_at)

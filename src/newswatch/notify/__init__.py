@@ -1,8 +1,11 @@
 """Delivering alerts: one notifier per configured destination (SPEC §5).
 
-``build_notifiers`` turns the validated destinations into ``Notifier`` objects; every
-notifier renders through ``notify.render`` (the one place feed text is made safe) and
-reports failures as ``TransientDeliveryError`` or ``PermanentDeliveryError``.
+``build_notifiers`` turns the validated destinations into ``Notifier`` objects. Each
+destination type is one module, whole: its payload or message, its digest and its client
+(``webhook``, ``slack``, ``email``, ``console``); all of them start from the feed text that
+``notify.clean`` made safe, and report failures as ``TransientDeliveryError`` or
+``PermanentDeliveryError``. ``base`` holds the ``Notifier`` protocol and what the HTTP
+notifiers share; ``templates`` is the Jinja sandbox for user templates.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``Notifier`` seam and the HTTP delivery rules that Slack and webhooks share.
+"""The ``Notifier`` seam and what Slack and webhooks share: JSON encoding, HTTP delivery rules.
 
 A notifier's ``send`` returns only once the destination accepted the alert; otherwise it
 raises ``TransientDeliveryError`` (try again, maybe after ``retry_after`` seconds) or
@@ -9,6 +9,7 @@ URL, token or secret: a Slack webhook URL *is* the credential.
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -19,12 +20,21 @@ import httpx
 
 from newswatch.errors import PermanentDeliveryError, TransientDeliveryError
 from newswatch.models import Alert, Digest
-from newswatch.notify.render import clean_line, cut
+from newswatch.notify.clean import clean_line, cut
 from newswatch.redact import redact_text, redact_url
 from newswatch.retryafter import http_date, parse_retry_after
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 _EXCERPT_BYTES = 2048
+_JSON_HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def encode_json(payload: object) -> bytes:
+    """Compact, ASCII-only JSON: valid whatever odd characters a feed contains. ``<``,
+    ``>`` and ``&`` are written as ``\\u003c`` etc. (the same JSON), so a receiver that
+    pastes the raw body into a web page gets no live markup from it."""
+    text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
+    return text.translate(_JSON_HTML_SAFE).encode("ascii")
 
 
 @runtime_checkable

@@ -1,15 +1,62 @@
-"""Console destination: one readable block per alert on standard output."""
+"""Console destination: one readable block per alert (or digest) on standard output.
+
+The text comes from ``notify.clean``'s cleaned values, so no escape sequence or bidi
+override from a feed can reach the terminal or the journal.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from newswatch.errors import PermanentDeliveryError, TransientDeliveryError
 from newswatch.models import Alert, Digest
-from newswatch.notify.digest import CONSOLE_DIGEST_MAX, console_digest_text
-from newswatch.notify.render import console_text
+from newswatch.notify.clean import (
+    MAX_ALSO,
+    TITLE_MAX,
+    clean_line,
+    count_alerts,
+    cut,
+    human_time,
+    matched_terms,
+    plain_sighting,
+    plain_snippet,
+    safe_link,
+)
 from newswatch.notify.templates import AlertTemplate
+
+CONSOLE_DIGEST_MAX = 100
+
+
+def console_text(alert: Alert) -> str:
+    """One readable block for a terminal or the journal; no escape sequence from a feed
+    can reach the terminal."""
+    article = alert.article
+    head = [clean_line(alert.feed.name)]
+    if article.published is not None:
+        head.append(human_time(article.published))
+    title = cut(clean_line(article.title) or "(untitled)", TITLE_MAX)
+    lines = [f"[{clean_line(alert.watch)}] {title}"]
+    lines.append("  feed:    " + " · ".join(head))
+    link = safe_link(article.link)
+    if link:
+        lines.append(f"  link:    {link}")
+    if alert.matched:
+        lines.append(f"  matched: {cut(matched_terms(alert.matched), 500)}")
+    if clean_line(alert.snippet):
+        lines.append(f"  {plain_snippet(alert)}")
+    for sighting in alert.also[:MAX_ALSO]:
+        lines.append(f"  also:    {plain_sighting(sighting.title, sighting.url, sighting.feed)}")
+    return "\n".join(lines)
+
+
+def console_digest_text(digest: Digest, render: Callable[[Alert], str]) -> str:
+    """A header line, then each alert's own console block (``render``) indented."""
+    blocks = [f"[{clean_line(digest.watch)}] digest: {count_alerts(digest)}"]
+    for alert in digest.alerts:
+        blocks.append("\n".join(f"  {line}" for line in render(alert).splitlines()))
+    return "\n".join(blocks)
 
 
 class ConsoleNotifier:

@@ -18,13 +18,12 @@ import html
 import logging
 from collections.abc import Callable
 from typing import Any, Literal
-from urllib.parse import quote
 
 import jinja2
 import jinja2.sandbox
 
 from newswatch.models import Alert
-from newswatch.notify.render import (
+from newswatch.notify.clean import (
     SNIPPET_MAX,
     TITLE_MAX,
     clean_line,
@@ -34,6 +33,7 @@ from newswatch.notify.render import (
     matched_terms,
     safe_link,
     slack_escape,
+    slack_target,
 )
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def _link(medium: Medium) -> Callable[[object, object], Trusted]:
             shown = slack_escape(text)
             if target is None:
                 return Trusted(shown)
-            encoded = slack_escape(quote(target, safe="/:?#[]@!$&'()*+,;=%-._~"))
+            encoded = slack_target(target)
             return Trusted(f"<{encoded}|{shown}>" if len(encoded) <= _SLACK_URL_MAX else shown)
         if medium == "html":
             shown = escape(text)
@@ -158,34 +158,3 @@ def template_context(alert: Alert) -> dict[str, Any]:
             for s in alert.also[:10]
         ],
     }
-
-
-def cut_mrkdwn(text: str, limit: int) -> str:
-    """``text`` (already escaped mrkdwn) in at most ``limit`` characters, never cut inside
-    a ``<link|label>`` or an ``&entity;``."""
-    if len(text) <= limit:
-        return text
-    kept = text[: limit - 1]
-    if kept.rfind("<") > kept.rfind(">"):
-        kept = kept[: kept.rfind("<")]
-    amp = kept.rfind("&")
-    if amp != -1 and ";" not in kept[amp:]:
-        kept = kept[:amp]
-    return kept + "…"
-
-
-def slack_sections(text: str, *, sections: int = 40, total: int = 11_000) -> list[dict[str, Any]]:
-    """Section blocks for a template's mrkdwn output: one per paragraph, each within
-    Slack's 3,000 characters, the whole within ``total`` characters and ``sections``
-    blocks (Slack refuses longer messages)."""
-    blocks: list[dict[str, Any]] = []
-    size = 0
-    for paragraph in text.split("\n\n"):
-        if not paragraph.strip():
-            continue
-        piece = cut_mrkdwn(paragraph.strip("\n"), 3000)
-        if len(blocks) >= sections or size + len(piece) > total:
-            break
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": piece}})
-        size += len(piece)
-    return blocks

@@ -1,35 +1,67 @@
-"""Webhook destination: the SPEC §5 JSON body, POSTed with an idempotency key and an
-optional HMAC-SHA256 signature so the receiver can trust and de-duplicate it."""
+"""Webhook destination: the SPEC §5 JSON body of an alert or a digest, POSTed with an
+idempotency key and an optional HMAC-SHA256 signature so the receiver can trust and
+de-duplicate it."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import ssl
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import httpx
 
 from newswatch.config.schema import WebhookDestination
-from newswatch.models import Alert, Digest
-from newswatch.notify.base import JsonPoster
-from newswatch.notify.digest import WEBHOOK_DIGEST_MAX, webhook_digest_payload
-from newswatch.notify.render import webhook_payload
+from newswatch.models import Alert, Digest, FeedRef
+from newswatch.notify.base import JsonPoster, encode_json
+from newswatch.notify.clean import iso_z, matched_pairs, safe_link
 
 SIGNATURE_HEADER = "X-Newswatch-Signature"
+WEBHOOK_DIGEST_MAX = 100
 
 
-def encode_json(payload: object) -> bytes:
-    """Compact, ASCII-only JSON: valid whatever odd characters a feed contains. ``<``,
-    ``>`` and ``&`` are written as ``\\u003c`` etc. (the same JSON), so a receiver that
-    pastes the raw body into a web page gets no live markup from it."""
-    text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
-    return text.translate(_JSON_HTML_SAFE).encode("ascii")
+def _feed_json(feed: FeedRef) -> dict[str, Any]:
+    """A feed as the payload names it: its name, and its URL only when it is http(s)."""
+    return {"name": feed.name, "url": safe_link(feed.url)}
 
 
-_JSON_HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+def webhook_payload(alert: Alert) -> dict[str, Any]:
+    """The JSON body of SPEC §5 "webhook". Text is passed as data (JSON escapes it); links
+    that are not http(s) are sent as null."""
+    article = alert.article
+    kind = {"kind": "feed_health"} if alert.kind == "health" else {}
+    return {
+        "id": alert.id,
+        **kind,
+        "watch": alert.watch,
+        "matched": [{"term": t, "field": f} for t, f in matched_pairs(alert.matched)],
+        "snippet": alert.snippet,
+        "article": {
+            "title": article.title,
+            "url": safe_link(article.link),
+            "published": iso_z(article.published),
+            "summary": article.summary,
+            "author": article.author,
+            "feed": _feed_json(alert.feed),
+        },
+        "also": [
+            {"title": s.title, "url": safe_link(s.url), "feed": _feed_json(s.feed)}
+            for s in alert.also
+        ],
+    }
+
+
+def webhook_digest_payload(digest: Digest) -> dict[str, Any]:
+    """``{"digest": true, "id": ..., "watch": ..., "alerts": [<alert>, ...]}`` (SPEC §5);
+    each alert is the body a single alert would have had."""
+    return {
+        "digest": True,
+        "id": digest.id,
+        "watch": digest.watch,
+        "alerts": [webhook_payload(alert) for alert in digest.alerts],
+    }
 
 
 def sign(secret: str, body: bytes) -> str:
