@@ -12,7 +12,7 @@ from newswatch.fetch.client import ACCEPT, DEFAULT_USER_AGENT, Fetcher
 from newswatch.fetch.failures import MAX_HEADER_BYTES
 from newswatch.fetch.inflate import ACCEPT_ENCODING
 from newswatch.fetch.policy import Decision, Redirect, classify, parse_max_age
-from newswatch.retryafter import parse_retry_after
+from newswatch.waits import parse_retry_after
 
 __all__ = [
     "ACCEPT",

@@ -25,7 +25,7 @@ from newswatch.fetch.policy import classify, parse_max_age
 from newswatch.fetch.redirects import Chain
 from newswatch.models import FetchResult, FetchStatus
 from newswatch.redact import redact_url
-from newswatch.retryafter import parse_retry_after
+from newswatch.waits import parse_retry_after
 
 __all__ = ["ACCEPT", "DEFAULT_USER_AGENT", "Fetcher"]
 

@@ -29,7 +29,7 @@ from newswatch.notify.console import ConsoleNotifier
 from newswatch.notify.email import EmailNotifier
 from newswatch.notify.slack import SlackNotifier
 from newswatch.notify.webhook import WebhookNotifier
-from newswatch.retryafter import parse_retry_after
+from newswatch.waits import parse_retry_after
 
 __all__ = [
     "ConsoleNotifier",

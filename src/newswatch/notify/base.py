@@ -22,7 +22,7 @@ from newswatch.errors import PermanentDeliveryError, TransientDeliveryError
 from newswatch.models import Alert, Digest
 from newswatch.notify.clean import clean_line, cut
 from newswatch.redact import redact_text, redact_url
-from newswatch.retryafter import http_date, parse_retry_after
+from newswatch.waits import http_date, parse_retry_after
 
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
 _EXCERPT_BYTES = 2048

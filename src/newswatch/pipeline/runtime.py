@@ -17,17 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
 
-from newswatch import __version__
 from newswatch.config import Settings
-from newswatch.fetch import Fetcher
+from newswatch.fetch import DEFAULT_USER_AGENT, Fetcher
 from newswatch.match import Watchlist, compile_watchlist
 from newswatch.notify import Notifier, build_notifiers
 from newswatch.pipeline.workers import WorkerPool
 from newswatch.store import AsyncStore, PruneReport, Store
 
 log = logging.getLogger(__name__)
-
-USER_AGENT = f"newswatch/{__version__} (+https://github.com/newswatch/newswatch)"
 
 
 @dataclass
@@ -46,8 +43,9 @@ class Runtime:
 
 
 def user_agent() -> str:
-    """How newswatch introduces itself to feed servers and destinations."""
-    return USER_AGENT
+    """How newswatch introduces itself to feed servers and destinations: the fetcher's
+    own default, so there is one."""
+    return DEFAULT_USER_AGENT
 
 
 async def prune(rt: Runtime) -> PruneReport:
