@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from newswatch.app.cli import main
+from newswatch.store import Store
 from support.cli import newswatch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,13 +97,13 @@ def test_demo_prints_alerts_offline() -> None:
     assert "[belarus] Leaked documents detail Lukashenko" in out
     assert "hockey" not in out.lower()
     assert out.count("[belarus] Leaked documents detail") == 1  # the syndicated copy is not new
-    assert "second pass: polled 4 feeds (4 not modified); 0 new articles; 0 new alerts" in out
+    assert "second pass: polled 4 feeds (4 not modified); 0 new articles; 0 new alerts." in out
 
 
 def test_alerts_retry_revives_dead_deliveries(tmp_path: Path) -> None:
     """`alerts retry ID` puts a dead delivery back to pending."""
     path = write(tmp_path, GOOD)
-    assert newswatch(path, "status", HOOK_TOKEN="x").returncode == 0  # creates the database
+    Store(tmp_path / "state.db").close()  # read-only commands never create it
     with sqlite3.connect(tmp_path / "state.db") as conn:
         conn.execute("INSERT INTO feeds (id, url, current_url) VALUES (1, 'https://f/', 'x')")
         conn.execute("INSERT INTO stories (id, created_at, last_seen_at) VALUES (1, ?, ?)", [T, T])

@@ -186,10 +186,11 @@ def test_replay_usage_errors_exit_2(tmp_path: Path, args: tuple[str, ...], messa
 
 
 def test_replay_without_a_database_says_so(tmp_path: Path) -> None:
-    """Before the first poll there is nothing to replay, and no database is created."""
+    """Before the first poll there is nothing to replay: an error naming the database
+    (exit 1, SPEC §2), and no database is created."""
     result = newswatch(write(tmp_path), "replay", HOOK_URL="http://x.test/")
-    assert result.returncode == 0
-    assert "nothing stored yet" in result.stderr
+    assert result.returncode == 1
+    assert f"no database at {tmp_path / 'state.db'}" in result.stderr
     assert not (tmp_path / "state.db").exists()
 
 

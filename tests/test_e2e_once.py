@@ -141,7 +141,7 @@ def test_same_article_with_tracking_link_in_another_feed_is_not_new(world: World
     world.write_config(extra_feeds=f"  - url: {world.feeds.url('/other')}")
     output = world.run_once()
     assert world.feeds.count("/other") == 1
-    assert "0 new alerts" in output
+    assert "0 new alerts." in output
     assert len(world.hook.requests) == 1
 
 

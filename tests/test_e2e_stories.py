@@ -100,7 +100,7 @@ def test_five_outlets_in_one_poll_give_one_alert(world: World) -> None:
     """Five outlets carrying one story (copy, retitled, teaser, boilerplate), polled at
     once: one webhook POST and one email, naming the four others in 'also'."""
     world.write_config(outlets=5)
-    assert "1 new alerts" in world.run_once()
+    assert "1 new alert." in world.run_once()
     (post,) = world.hook.requests
     also = {s["feed"]["name"] for s in post.json()["also"]}
     assert len(also) == 4 and post.json()["article"]["feed"]["name"] not in also
@@ -117,7 +117,7 @@ def test_sixth_outlet_later_alerts_nobody_and_is_listed_on_the_story(world: Worl
     output = world.run_once()
     assert world.feeds.count("/o6") == 1
     assert [p.json()["watch"] for p in world.hook.requests] == ["navy"]  # never "belarus"
-    assert "1 new alerts" in output
+    assert "1 new alert." in output
     listed = world.alerts()
     assert f"also: Outlet 6: {SPUN.title[:80]}" in listed
 

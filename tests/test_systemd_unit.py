@@ -75,6 +75,7 @@ def test_exec_start_runs_daemon_with_etc_config(service: dict[str, list[str]]) -
         ("WatchdogSec", "60"),
         ("ExecReload", "/bin/kill -HUP $MAINPID"),
         ("Restart", "on-failure"),
+        ("RestartPreventExitStatus", "2"),
         ("TimeoutStopSec", "20"),
         ("KillMode", "mixed"),
         ("DynamicUser", "yes"),

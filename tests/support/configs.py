@@ -12,7 +12,9 @@ from newswatch.config import Settings, loads_config
 from newswatch.errors import ConfigError
 
 SOURCE = Path("conf/w.yaml")
-VALID_KEYS = "database, poll, terms, feeds, watches, health, stories, retention, destinations"
+VALID_KEYS = (
+    "database, poll, terms, feeds, watches, health, stories, retention, destinations, metrics"
+)
 TYPES = "slack, webhook, email, console"
 
 

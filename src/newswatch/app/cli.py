@@ -12,7 +12,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Coroutine
+import time
+from collections.abc import Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TextIO, TypeVar
@@ -20,14 +21,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TextIO, TypeVar
 import click
 
 from newswatch import __version__
-from newswatch.config import Settings, describe, load_config, parse_duration
+from newswatch.app import records
+from newswatch.config import Settings, describe, describe_records, load_config, parse_duration
 from newswatch.errors import ConfigError, NewswatchError
 from newswatch.match import check_watchlist
-from newswatch.models import Delivery, DeliveryState
+from newswatch.models import DeliveryState
 from newswatch.store import Store
 
 if TYPE_CHECKING:
-    from newswatch.pipeline.replay import WouldAlert
+    pass
 
 log = logging.getLogger("newswatch")
 T = TypeVar("T")
@@ -63,11 +65,11 @@ def setup_logging(verbose: bool) -> None:
     if os.environ.get("JOURNAL_STREAM"):
         handler.setFormatter(JournalFormatter("%(name)s: %(message)s"))
     else:
-        handler.setFormatter(
-            logging.Formatter(
-                "%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"
-            )
+        formatter = logging.Formatter(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ"
         )
+        formatter.converter = time.gmtime  # UTC, whatever $TZ says
+        handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -97,12 +99,13 @@ def config_path(ctx: click.Context) -> Path:
     return Path(value) if value else DEFAULT_CONFIG
 
 
-def settings_from(ctx: click.Context) -> Settings:
+def settings_from(ctx: click.Context, *, secrets: bool = True) -> Settings:
     """Load and validate the configuration (queries compiled too), or exit 2 naming every
-    problem."""
+    problem. Commands that deliver nothing pass ``secrets=False``: they work without the
+    destinations' secrets in the environment."""
     path = config_path(ctx)
     try:
-        return load_config(path, os.environ, checks=(check_watchlist,))
+        return load_config(path, os.environ, checks=(check_watchlist,), secrets=secrets)
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
@@ -124,6 +127,22 @@ def open_store(settings: Settings) -> Store:
         return Store(settings.database)
     except NewswatchError as exc:
         fail(str(exc))
+
+
+def existing_store(settings: Settings) -> Store:
+    """The store of ``settings`` for a command that only reads: never created here; a
+    missing database is an error that names its path (exit 1)."""
+    if not settings.database.exists():
+        fail(
+            f"no database at {settings.database}: newswatch has not run with this "
+            "configuration yet (`newswatch run --once` creates it)"
+        )
+    return open_store(settings)
+
+
+def echo_json(record: Mapping[str, Any]) -> None:
+    """One JSON object on one line."""
+    click.echo(json.dumps(record, ensure_ascii=False))
 
 
 class NewswatchGroup(click.Group):
@@ -165,6 +184,8 @@ def run(ctx: click.Context, once: bool) -> None:
 
         summary = run_async(run_once(settings, clock=utcnow))
         click.echo(summary.describe(), err=True)
+        if summary.outage:
+            fail("no feed could be fetched: every poll failed")
         return
     from newswatch.app.daemon import run_daemon
 
@@ -172,10 +193,17 @@ def run(ctx: click.Context, once: bool) -> None:
 
 
 @main.command()
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object per feed, watch, destination."
+)
 @click.pass_context
-def check(ctx: click.Context) -> None:
+def check(ctx: click.Context, as_json: bool) -> None:
     """Validate the configuration and summarise feeds, watches and destinations."""
     settings = settings_from(ctx)
+    if as_json:
+        for record in describe_records(settings):
+            echo_json(record)
+        return
     click.echo(f"{config_path(ctx)}: OK")
     click.echo(describe(settings))
 
@@ -187,8 +215,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
     """One line per feed: state, last fetch and success, HTTP status, errors, items, next poll."""
     from newswatch.app.status import feed_statuses, table, to_json
 
-    settings = settings_from(ctx)
-    store = open_store(settings)
+    settings = settings_from(ctx, secrets=False)
+    store = existing_store(settings)
     try:
         states = {s.url: s for s in store.feed_states()}
     finally:
@@ -197,14 +225,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
     rows = feed_statuses(settings, states, now)
     if as_json:
         for row in rows:
-            click.echo(json.dumps(to_json(row), ensure_ascii=False))
+            echo_json(to_json(row))
         return
     for line in table(rows, now):
         click.echo(line)
-
-
-def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
 
 
 @main.group(invoke_without_command=True)
@@ -214,51 +238,36 @@ def _when(value: datetime | None) -> str:
     help="Only deliveries in this state.",
 )
 @click.option("--limit", default=50, show_default=True, help="How many to list.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per delivery.")
 @click.pass_context
-def alerts(ctx: click.Context, state: str | None, limit: int) -> None:
+def alerts(ctx: click.Context, state: str | None, limit: int, as_json: bool) -> None:
     """List recent alerts and their delivery state (newest first): destination, state,
     attempts, next attempt, last error; then any destination paused after failures."""
     if ctx.invoked_subcommand is not None:
         return
-    settings = settings_from(ctx)
-    store = open_store(settings)
+    settings = settings_from(ctx, secrets=False)
+    store = existing_store(settings)
     try:
         rows = store.deliveries(DeliveryState(state) if state else None, limit=limit)
         paused = [store.destination_state(d.name) for d in settings.destinations]
     finally:
         store.close()
+    if as_json:
+        for d in rows:
+            echo_json(records.delivery_json(d))
+        return
     for d in rows:
-        click.echo(
-            f"{d.alert.id}  {_when(d.alert.created_at)}  {d.state.value:<7}  "
-            f"{d.destination}  attempts={d.attempts}  watch={d.alert.watch}"
-            f"{_delivery_note(d)}"
-        )
-        click.echo(f"    {d.alert.article.title[:100]}")
-        if d.alert.article.link:
-            click.echo(f"    {d.alert.article.link}")
-        for also in d.alert.also:
-            click.echo(f"    also: {also.feed.name}: {also.title[:80]}")
-        if d.last_error:
-            click.echo(f"    last error: {d.last_error}")
+        for line in records.delivery_lines(d):
+            click.echo(line)
     if not rows:
         click.echo("no alerts", err=True)
     now = utcnow()
     for dest in paused:
         if dest.paused_until is not None and dest.paused_until > now:
             click.echo(
-                f"destination {dest.name} paused until {_when(dest.paused_until)} after "
-                f"{dest.failures} failed attempts: {dest.last_error}"
+                f"destination {dest.name} paused until {records.when(dest.paused_until)} "
+                f"after {dest.failures} failed attempts: {dest.last_error}"
             )
-
-
-def _delivery_note(d: Delivery) -> str:
-    """When a pending delivery is tried next, and whether it goes in a digest."""
-    note = ""
-    if d.state is DeliveryState.PENDING and d.next_attempt_at is not None:
-        note += f"  next={_when(d.next_attempt_at)}"
-    if d.unit is not None and d.unit != d.alert.id:
-        note += f"  digest={d.unit}"
-    return note
 
 
 @alerts.command("retry")
@@ -293,6 +302,7 @@ def _one_watch(settings: Settings, name: str | None) -> None:
 @click.option("--title", default="", help="An article title too (for title: terms).")
 @click.option("--summary", default="", help="An article summary too (for summary: terms).")
 @click.option("--watch", "watch", metavar="NAME", help="Only this watch.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per watch.")
 @click.pass_context
 def explain(
     ctx: click.Context,
@@ -301,20 +311,25 @@ def explain(
     title: str,
     summary: str,
     watch: str | None,
+    as_json: bool,
 ) -> None:
-    """Show which watches match a text and why: terms, fields, positions, failing parts."""
+    """Show which watches match a text and why: terms, fields, positions, failing parts.
+    Exits like grep: 0 when some watch matches, 1 when none does."""
     if (text is None) == (file is None):
         raise click.UsageError("give the text with --text TEXT or --file PATH (one of them)")
     content = text if text is not None else file.read() if file is not None else ""
-    settings = settings_from(ctx)
+    settings = settings_from(ctx, secrets=False)
     _one_watch(settings, watch)
-    from newswatch.match import compile_watchlist
-    from newswatch.match.explain import explain as explain_text
-    from newswatch.match.explain import format_reports
+    from newswatch.match import compile_watchlist, explain_text, format_reports
 
     fields = {"title": title, "summary": summary, "content": content}
     reports = explain_text(compile_watchlist(settings), fields, watch)
-    click.echo(format_reports(reports) if reports else "no watches configured")
+    if as_json:
+        for report in reports:
+            echo_json(records.report_json(report))
+    else:
+        click.echo(format_reports(reports) if reports else "no watches configured")
+    sys.exit(0 if any(r.matched for r in reports) else 1)
 
 
 def _since(ctx: click.Context, param: click.Parameter, value: str) -> timedelta | None:
@@ -337,48 +352,57 @@ def _since(ctx: click.Context, param: click.Parameter, value: str) -> timedelta 
     help="How far back: a duration (30m, 12h, 7d) or 'all'.",
 )
 @click.option("--watch", "watch", metavar="NAME", help="Only this watch.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per would-be alert.")
 @click.pass_context
-def replay(ctx: click.Context, window: timedelta | None, watch: str | None) -> None:
+def replay(ctx: click.Context, window: timedelta | None, watch: str | None, as_json: bool) -> None:
     """Run the watchlist as it is now over stored articles; print what would alert, send
     nothing."""
-    settings = settings_from(ctx)
+    settings = settings_from(ctx, secrets=False)
     _one_watch(settings, watch)
-    if not settings.database.exists():
-        click.echo(f"nothing stored yet: {settings.database} does not exist", err=True)
-        return
     from newswatch.pipeline.replay import replay as replay_articles
 
     start = None if window is None else utcnow() - window
-    store = open_store(settings)
+    store = existing_store(settings)
     try:
         result = replay_articles(settings, store, start, watch)
     finally:
         store.close()
     for alert in result.alerts:
-        _print_would_alert(alert)
+        if as_json:
+            echo_json(records.would_alert_json(alert))
+        else:
+            for line in records.would_alert_lines(alert):
+                click.echo(line)
     click.echo(
         f"replayed {result.articles} stored articles "
-        f"{'(all)' if start is None else 'since ' + _when(start)} against "
+        f"{'(all)' if start is None else 'since ' + records.when(start)} against "
         f"{result.watches} watches: {len(result.alerts)} would-be alerts; nothing was sent",
         err=True,
     )
 
 
-def _print_would_alert(alert: WouldAlert) -> None:
-    from newswatch.notify.clean import clean_line, matched_terms
+@main.command("try")
+@click.argument("sources", nargs=-1, required=True, metavar="(URL|PATH)...")
+@click.option("--watch", "watch", metavar="NAME", help="Only this watch.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per entry.")
+@click.pass_context
+def try_(ctx: click.Context, sources: tuple[str, ...], watch: str | None, as_json: bool) -> None:
+    """Fetch (or read) feeds once and show every entry as newswatch sees it, and which
+    watches would alert on it and why. Stores nothing, sends nothing. Exits like grep: 0
+    when some watch would alert, 1 when none would."""
+    settings = settings_from(ctx, secrets=False)
+    _one_watch(settings, watch)
+    from newswatch.pipeline.trial import try_sources
 
-    article = alert.stored.article
-    when = _when(article.published or alert.stored.seen_at)
-    click.echo(f"[{alert.watch}] {clean_line(article.title)[:200]}")
-    click.echo(f"    {when}  {clean_line(alert.stored.feed.name)}")
-    if article.link:
-        click.echo(f"    {clean_line(article.link)}")
-    if alert.match.hits:
-        click.echo(f"    matched: {matched_terms(alert.match.hits)}")
-    if alert.match.snippet:
-        click.echo(f"    {clean_line(alert.match.snippet)}")
-    if alert.copies:
-        click.echo(f"    and {alert.copies} more copies of the story")
+    tried = run_async(try_sources(settings, sources, clock=utcnow, watch=watch))
+    for source in tried:
+        if as_json:
+            for record in records.tried_json(source):
+                echo_json(record)
+        else:
+            for line in records.tried_lines(source):
+                click.echo(line)
+    sys.exit(0 if any(source.matched for source in tried) else 1)
 
 
 @main.command()

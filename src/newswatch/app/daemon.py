@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -34,10 +34,15 @@ from newswatch.app.sdnotify import SystemdNotifier
 from newswatch.config import FeedSettings, Settings, load_config
 from newswatch.errors import ConfigError
 from newswatch.match import check_watchlist
+from newswatch.outbox import DeliveryReport
 from newswatch.pipeline.deliver import Deliverer
 from newswatch.pipeline.poll import poll_feed
 from newswatch.pipeline.runtime import Runtime, open_runtime, prune, reconfigure
 from newswatch.redact import redact_feed_url
+from newswatch.text import plural
+
+if TYPE_CHECKING:
+    from newswatch.app.metrics import Metrics, MetricsServer
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,12 @@ OVERDUE_GRACE = timedelta(seconds=120)  # a due poll not started this long after
 def utcnow() -> datetime:
     """The wall clock, in UTC: the only clock the daemon reads."""
     return datetime.now(UTC)
+
+
+def feed_label(feed: FeedSettings) -> str:
+    """How logs and metrics name a feed: its configured name, else its URL without user
+    info or query."""
+    return feed.name or redact_feed_url(feed.url)
 
 
 def _file_signature(path: Path) -> tuple[int, int, int] | None:
@@ -86,6 +97,7 @@ class Daemon:
             pid=os.getpid(),
         )
         self.rt: Runtime | None = None
+        self.metrics: Metrics | None = None
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.stopping = asyncio.Event()
         self.reload_requested = asyncio.Event()
@@ -104,11 +116,14 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self.reload_requested.set)
+        server = self._metrics_server()
         async with open_runtime(self.settings, clock=self.clock, stdout=self.stdout) as rt:
             self.rt = rt
             self.scheduler.start()
             self._schedule_all(self.settings.feeds)
-            self.deliverer = Deliverer(rt)
+            self.deliverer = Deliverer(rt, on_report=self._delivered)
+            if server is not None:
+                server.start()
             self.deliverer.start()
             tasks = [
                 asyncio.create_task(self._config_watcher(), name="config-watch"),
@@ -124,6 +139,22 @@ class Daemon:
             )
             await self.stopping.wait()
             await self._stop(tasks)
+            if server is not None:
+                server.stop()
+
+    def _metrics_server(self) -> MetricsServer | None:
+        """The /metrics and /healthz server when ``metrics.listen`` is set (bound now, so a
+        port in use stops the start with a clear error)."""
+        if self.settings.metrics is None:
+            return None
+        from newswatch.app.metrics import Metrics, MetricsServer
+
+        self.metrics = Metrics()
+        return MetricsServer(self.settings.metrics, self.metrics, self.health_problem)
+
+    def _delivered(self, destination: str, report: DeliveryReport) -> None:
+        if self.metrics is not None:
+            self.metrics.delivered(destination, report)
 
     async def _stop(self, tasks: list[asyncio.Task[None]]) -> None:
         log.info("stopping: finishing work in flight (at most %.0f s)", STOP_GRACE)
@@ -209,6 +240,8 @@ class Daemon:
                 self.gone.add(url)
                 return
             next_at = report.next_poll_at
+            if self.metrics is not None:
+                self.metrics.poll(feed_label(feed), report, self.clock())
             if report.alerts:
                 self._wake_delivery()
         finally:
@@ -329,6 +362,18 @@ class Daemon:
     def healthy(self) -> bool:
         """Polling makes progress: no feed is overdue (see :meth:`overdue`)."""
         return not self.overdue()
+
+    def health_problem(self) -> str | None:
+        """None while polling makes progress, else why not (for ``/healthz``); called from
+        the metrics server's thread, so it only reads."""
+        late = self.overdue()
+        if not late:
+            return None
+        first = next((f for f in self.settings.feeds if f.url == late[0]), None)
+        shown = feed_label(first) if first is not None else redact_feed_url(late[0])
+        return f"{plural(len(late), 'feed')} overdue: {shown}" + (
+            " and more" if len(late) > 1 else ""
+        )
 
     async def _watchdog(self) -> None:
         interval = self.systemd.watchdog_interval

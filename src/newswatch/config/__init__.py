@@ -9,6 +9,7 @@ from newswatch.config.schema import (
     EmailDestination,
     FeedSettings,
     HealthSettings,
+    MetricsSettings,
     PollSettings,
     Rate,
     Settings,
@@ -20,7 +21,7 @@ from newswatch.config.schema import (
     parse_rate,
     parse_size,
 )
-from newswatch.config.summary import describe, format_duration, format_size
+from newswatch.config.summary import describe, describe_records, format_duration, format_size
 from newswatch.config.yamldoc import MAX_NODES, substitute_env
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "EmailDestination",
     "FeedSettings",
     "HealthSettings",
+    "MetricsSettings",
     "PollSettings",
     "Rate",
     "Settings",
@@ -40,6 +42,7 @@ __all__ = [
     "WatchSettings",
     "WebhookDestination",
     "describe",
+    "describe_records",
     "format_duration",
     "format_size",
     "load_config",

@@ -43,9 +43,13 @@ from newswatch.errors import ConfigError, ConfigProblem
 __all__ = ["load_config", "loads_config"]
 
 
-def load_config(path: Path, env: Mapping[str, str], *, checks: Sequence[Check] = ()) -> Settings:
+def load_config(
+    path: Path, env: Mapping[str, str], *, checks: Sequence[Check] = (), secrets: bool = True
+) -> Settings:
     """Read, substitute, validate and cross-check the configuration file at ``path``, then
-    run ``checks`` on the settings.
+    run ``checks`` on the settings. With ``secrets`` False an unset ``${VAR}`` inside a
+    destination is not a problem (its value is a placeholder): for commands that deliver
+    nothing.
 
     Raises :class:`ConfigError` listing every problem found, each with its location.
     """
@@ -62,15 +66,20 @@ def load_config(path: Path, env: Mapping[str, str], *, checks: Sequence[Check] =
         line, column = position(before, len(before))
         message = "the file is not UTF-8 text: save it as UTF-8"
         raise ConfigError([ConfigProblem(str(path), line, column, message)]) from None
-    return loads_config(text, path, env, checks=checks)
+    return loads_config(text, path, env, checks=checks, secrets=secrets)
 
 
 def loads_config(
-    text: str, path: Path, env: Mapping[str, str], *, checks: Sequence[Check] = ()
+    text: str,
+    path: Path,
+    env: Mapping[str, str],
+    *,
+    checks: Sequence[Check] = (),
+    secrets: bool = True,
 ) -> Settings:
     """Like :func:`load_config` for ``text`` already read from ``path``."""
     try:
-        doc, issues = _read(text, env)
+        doc, issues = _read(text, env, secrets)
     except Abort as abort:
         problem = ConfigProblem(str(path), abort.line, abort.column, abort.message)
         raise ConfigError([problem]) from abort
@@ -143,9 +152,9 @@ def _checked(
     return problems
 
 
-def _read(text: str, env: Mapping[str, str]) -> tuple[Document, list[Issue]]:
+def _read(text: str, env: Mapping[str, str], secrets: bool) -> tuple[Document, list[Issue]]:
     """Read the document; ``source`` is set by the loader, not a key a user may write."""
-    doc, issues = read_document(text, env)
+    doc, issues = read_document(text, env, secrets=secrets)
     if "source" in doc.data:
         del doc.data["source"]
         message = unknown_key(doc.data, (), "source")

@@ -141,6 +141,22 @@ def _not_bool(value: object) -> object:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def parse_interval(value: object) -> timedelta:
+    """A poll interval: a duration of at least one second (``5ms`` is a typo for ``5m``,
+    not a setting to keep)."""
+    interval = parse_duration(value)
+    if interval < timedelta(seconds=1):
+        raise ValueError(
+            f"interval '{value}' is shorter than 1s: did you mean '{str(value).rstrip('sS')}'?"
+            if str(value).strip().lower().endswith("ms")
+            else f"interval '{value}' is shorter than 1s"
+        )
+    return interval
+
+
+Interval = Annotated[timedelta, BeforeValidator(parse_interval)]
 WholeNumber = Annotated[int, BeforeValidator(_not_bool)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 HttpUrl = Annotated[str, BeforeValidator(lambda v: check_http_url(_text(v)))]
@@ -162,7 +178,7 @@ class _Strict(BaseModel):
 class PollSettings(_Strict):
     """Defaults for fetching every feed."""
 
-    interval: Duration = timedelta(minutes=5)
+    interval: Interval = timedelta(minutes=5)
     timeout: Duration = timedelta(seconds=30)
     max_bytes: Size = 10 * 10**6
     concurrency: WholeNumber = Field(default=32, ge=1, le=1000)
@@ -176,7 +192,7 @@ class FeedSettings(_Strict):
 
     url: HttpUrl
     name: Name | None = None
-    interval: Duration | None = None
+    interval: Interval | None = None
 
 
 class WatchSettings(_Strict):
@@ -337,6 +353,29 @@ Destination = Annotated[
 ]
 
 
+def _listen_address(value: object) -> object:
+    """``HOST:PORT`` (``[::1]:9184`` for IPv6); port 0 takes any free port."""
+    text = str(value).strip()
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError(f"'{text}' is not HOST:PORT, e.g. 127.0.0.1:9184")
+    return text
+
+
+class MetricsSettings(_Strict):
+    """The daemon's monitoring endpoint: GET /metrics (Prometheus) and GET /healthz."""
+
+    listen: Annotated[str, BeforeValidator(_listen_address)]
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
 class Settings(_Strict):
     """The whole validated configuration."""
 
@@ -351,6 +390,7 @@ class Settings(_Strict):
     stories: Annotated[StorySettings, BeforeValidator(_stories_switch)] = StorySettings()
     retention: Duration = DEFAULT_RETENTION
     destinations: tuple[Destination, ...] = ()
+    metrics: MetricsSettings | None = None
     source: Path = Field(default=Path("watchlist.yaml"), exclude=True)
 
     @field_validator("retention")

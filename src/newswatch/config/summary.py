@@ -7,7 +7,9 @@ be set, and feed URLs lose their credentials and query strings.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from newswatch.config.schema import (
@@ -25,7 +27,7 @@ from newswatch.config.schema import (
 )
 from newswatch.redact import redact_url
 
-__all__ = ["describe", "format_duration", "format_size"]
+__all__ = ["describe", "describe_records", "format_duration", "format_size"]
 
 _QUERY_SHOWN = 60
 _DURATION_STEPS = (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1))
@@ -58,6 +60,35 @@ def describe(settings: Settings) -> str:
     lines.append(f"destinations: {len(settings.destinations)}")
     lines += [f"  {_destination(dest)}" for dest in settings.destinations]
     return "\n".join(lines)
+
+
+def describe_records(settings: Settings) -> Iterator[dict[str, Any]]:
+    """What :func:`describe` says, as records for ``check --json``: one per feed, watch and
+    destination (secrets masked exactly as in the text)."""
+    for feed in settings.feeds:
+        yield {
+            "kind": "feed",
+            "name": feed.name,
+            "url": _public_url(feed.url),
+            "interval_seconds": settings.feed_interval(feed).total_seconds(),
+        }
+    for watch in settings.watches:
+        yield {
+            "kind": "watch",
+            "name": watch.name,
+            "keywords": list(watch.keywords),
+            "query": watch.query,
+            "exclude": list(watch.exclude),
+            "feeds": None if watch.feeds is None else list(watch.feeds),
+            "notify": list(settings.watch_destinations(watch)),
+        }
+    for dest in settings.destinations:
+        yield {
+            "kind": "destination",
+            "name": dest.name,
+            "type": dest.type,
+            "summary": _destination(dest),
+        }
 
 
 def format_duration(value: timedelta) -> str:

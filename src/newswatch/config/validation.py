@@ -18,6 +18,7 @@ from newswatch.config.schema import (
     EmailDestination,
     FeedSettings,
     HealthSettings,
+    MetricsSettings,
     PollSettings,
     Settings,
     SlackDestination,
@@ -59,6 +60,7 @@ def _model_at(data: dict[str, Any], loc: Loc) -> type[BaseModel] | None:
         "poll": PollSettings,
         "health": HealthSettings,
         "stories": StorySettings,
+        "metrics": MetricsSettings,
     }
     if len(loc) == 1 and loc[0] in sections:
         return sections[str(loc[0])]

@@ -10,7 +10,7 @@ tree is kept so that any later error can be walked back to its place in the file
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -209,8 +209,9 @@ class Issue:
 class Builder:
     """Turns the node tree into plain dicts, lists and scalars, noting what it meets."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], *, secrets: bool = True) -> None:
         self.env = env
+        self.secrets = secrets  # False: an unset ${VAR} in a destination is no problem
         self.issues: list[Issue] = []
         self.env_vars: dict[int, list[str]] = {}
         self.tainted: set[int] = set()
@@ -291,12 +292,38 @@ class Builder:
         return value
 
     def _substitute(self, node: ScalarNode, loc: Loc) -> str:
-        text, used, problems = substitute_env(str(node.value), self.env)
+        env = self.env
+        if not self.secrets and loc[:1] == ("destinations",):
+            env = _Placeholders(self.env, _placeholder(str(node.value), loc))
+        text, used, problems = substitute_env(str(node.value), env)
         if used:
             self.env_vars[id(node)] = used
         for message in problems:
             self._report(loc, message, node)
         return text
+
+
+class _Placeholders(Mapping[str, str]):
+    """``env``, where every unset variable reads as ``placeholder``."""
+
+    def __init__(self, env: Mapping[str, str], placeholder: str) -> None:
+        self._env, self._placeholder = env, placeholder
+
+    def __getitem__(self, name: str) -> str:
+        return self._env.get(name, self._placeholder)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._env)
+
+    def __len__(self) -> int:
+        return len(self._env)
+
+
+def _placeholder(text: str, loc: Loc) -> str:
+    """What an unset destination secret reads as for a command that delivers nothing: a
+    value that validates where it stands (a URL where a URL is expected), never used."""
+    whole = _REFERENCE.fullmatch(text.strip()) is not None
+    return "https://unset.invalid/" if whole and loc[-1:] == ("url",) else "unset"
 
 
 def _typed(text: str, tag: str) -> bool | int | float | None:
@@ -391,13 +418,17 @@ def texts_of(value: Any) -> list[tuple[int, str]]:
     return [(i, item) for i, item in enumerate(value) if isinstance(item, str)]
 
 
-def read_document(text: str, env: Mapping[str, str]) -> tuple[Document, list[Issue]]:
-    """The document in ``text`` and the problems met while reading it.
+def read_document(
+    text: str, env: Mapping[str, str], *, secrets: bool = True
+) -> tuple[Document, list[Issue]]:
+    """The document in ``text`` and the problems met while reading it; with ``secrets``
+    False, unset variables in destinations are not problems (for commands that deliver
+    nothing and so need no destination's secrets).
 
     Raises :class:`Abort` when the text cannot be read as one YAML mapping at all.
     """
     root = _compose(text)
-    builder = Builder(env)
+    builder = Builder(env, secrets=secrets)
     try:
         data: dict[str, Any] = builder.build(root, ())
     except RecursionError as exc:

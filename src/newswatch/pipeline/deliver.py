@@ -65,6 +65,7 @@ class Lane:
     name: str
     limiter: RateLimiter = field(default_factory=RateLimiter)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    on_report: Callable[[str, DeliveryReport], None] | None = None  # after every pass
 
     def destination(self) -> Destination | None:
         """The destination's current settings (None once it was removed by a reload)."""
@@ -219,7 +220,9 @@ class Lane:
         while not stopping.is_set() and self.destination() is not None:
             self.wake.clear()
             try:
-                _, wait = await self.run_pass(stopping)
+                report, wait = await self.run_pass(stopping)
+                if self.on_report is not None:
+                    self.on_report(self.name, report)
             except Exception:
                 log.exception("delivery pass failed destination=%s; retrying shortly", self.name)
                 wait = ERROR_WAIT
@@ -242,8 +245,14 @@ async def _sleep(seconds: float, stopping: asyncio.Event | None) -> None:
 class Deliverer:
     """The daemon's delivery worker: one lane task per configured destination."""
 
-    def __init__(self, ctx: DeliveryContext) -> None:
+    def __init__(
+        self,
+        ctx: DeliveryContext,
+        *,
+        on_report: Callable[[str, DeliveryReport], None] | None = None,
+    ) -> None:
         self.ctx = ctx
+        self.on_report = on_report
         self.stopping = asyncio.Event()
         self.lanes: dict[str, Lane] = {}
         self.tasks: dict[str, asyncio.Task[None]] = {}
@@ -254,7 +263,7 @@ class Deliverer:
         for name in self.ctx.notifiers:
             task = self.tasks.get(name)
             if task is None or task.done():
-                lane = self.lanes.get(name) or Lane(self.ctx, name)
+                lane = self.lanes.get(name) or Lane(self.ctx, name, on_report=self.on_report)
                 self.lanes[name] = lane
                 self.tasks[name] = asyncio.create_task(lane.run(self.stopping), name=f"lane-{name}")
         self.wake()

@@ -10,10 +10,12 @@ from datetime import datetime
 from typing import TextIO
 
 from newswatch.config import Settings
+from newswatch.models import FetchStatus
 from newswatch.outbox import DeliveryReport
 from newswatch.pipeline.deliver import deliver_all
 from newswatch.pipeline.poll import PollReport, poll_feeds
 from newswatch.pipeline.runtime import open_runtime, prune
+from newswatch.text import plural
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,18 +25,26 @@ class OnceSummary:
     polls: tuple[PollReport, ...]
     delivery: DeliveryReport
 
+    @property
+    def outage(self) -> bool:
+        """No feed could be fetched at all: every poll failed (none answered 200 or 304),
+        so that cron or a systemd timer sees an outage (exit 1)."""
+        fetched = {FetchStatus.OK.value, FetchStatus.NOT_MODIFIED.value}
+        return bool(self.polls) and not any(p.status in fetched for p in self.polls)
+
     def describe(self) -> str:
         """One line: feeds by outcome, new articles, alerts, deliveries."""
         by_status: dict[str, int] = defaultdict(int)
         for report in self.polls:
             by_status[report.status] += 1
         feeds = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(by_status.items()))
+        d = self.delivery
         return (
-            f"polled {len(self.polls)} feeds ({feeds or 'none'}); "
-            f"{sum(p.new_articles for p in self.polls)} new articles; "
-            f"{sum(p.alerts for p in self.polls)} new alerts; "
-            f"delivered {self.delivery.sent}, failed {self.delivery.failed}, "
-            f"dead {self.delivery.dead}"
+            f"polled {plural(len(self.polls), 'feed')} ({feeds or 'none'}); "
+            f"{plural(sum(p.new_articles for p in self.polls), 'new article')}; "
+            f"{plural(sum(p.alerts for p in self.polls), 'new alert')}. "
+            f"Deliveries: {d.sent} sent, {d.failed} failed (will be retried), {d.dead} dead "
+            f"in {plural(d.messages, 'message')}"
         )
 
 

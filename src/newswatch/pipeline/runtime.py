@@ -62,7 +62,8 @@ async def prune(rt: Runtime) -> PruneReport:
     return report
 
 
-def _fetcher(settings: Settings, clock: Callable[[], datetime]) -> Fetcher:
+def fetcher_for(settings: Settings, clock: Callable[[], datetime]) -> Fetcher:
+    """A fetcher with the caps of ``settings.poll``."""
     poll = settings.poll
     return Fetcher(
         timeout=poll.timeout.total_seconds(),
@@ -87,7 +88,7 @@ async def open_runtime(
     rt = Runtime(
         settings=settings,
         store=store,
-        fetcher=_fetcher(settings, clock),
+        fetcher=fetcher_for(settings, clock),
         workers=workers or WorkerPool(),
         watchlist=compile_watchlist(settings),
         notifiers=build_notifiers(settings.destinations, user_agent=user_agent(), stdout=stdout),
@@ -115,7 +116,7 @@ async def reconfigure(rt: Runtime, settings: Settings, *, stdout: TextIO | None 
     rt.watchlist = compile_watchlist(settings)
     rt.notifiers = build_notifiers(settings.destinations, user_agent=user_agent(), stdout=stdout)
     if old_fetcher is not None:
-        rt.fetcher = _fetcher(settings, rt.clock)
+        rt.fetcher = fetcher_for(settings, rt.clock)
     rt.settings = settings
     rt.retired.append(asyncio.create_task(_retire(old_fetcher, old_notifiers, grace)))
 

@@ -1,5 +1,5 @@
-"""Email destination settings that would otherwise fail on every send: non-ASCII addresses,
-a private CA (``tls_ca_file``), and the refused ``verify``."""
+"""Settings that would otherwise fail later, refused at load with their file:line:column:
+non-ASCII mail addresses, an unloadable private CA, `verify`, poll intervals under 1 s."""
 
 from __future__ import annotations
 
@@ -87,3 +87,31 @@ def test_unloadable_tls_ca_file_is_a_located_error(
         f"{tmp_path / 'ca.pem'}: {reason}"
     )
     assert problem.endswith("(give a PEM file of the CA that signed the server's certificate)")
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        (
+            "poll",
+            "5ms",
+            "2:13: poll.interval: interval '5ms' is shorter than 1s: did you mean '5m'?",
+        ),
+        ("poll", "0.5s", "2:13: poll.interval: interval '0.5s' is shorter than 1s"),
+    ],
+)
+def test_interval_under_a_second_is_an_error(
+    tmp_path: Path, where: str, value: str, message: str
+) -> None:
+    """A poll interval under 1 s is refused (a 5ms typo for 5m is not kept)."""
+    path = write(tmp_path, f"{where}:\n  interval: {value}\n")
+    assert problems_of(path) == [f"{path}:{message}"]
+
+
+def test_feed_interval_under_a_second_is_an_error(tmp_path: Path) -> None:
+    """The same holds for a feed's own interval."""
+    path = write(tmp_path, "feeds:\n  - url: https://example.org/rss\n    interval: 100ms\n")
+    (problem,) = problems_of(path)
+    assert problem == (
+        f"{path}:3:15: feed 1: interval: interval '100ms' is shorter than 1s: did you mean '100m'?"
+    )
