@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Coroutine, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TextIO, TypeVar
 
@@ -22,6 +22,7 @@ import click
 
 from newswatch import __version__
 from newswatch.app import records
+from newswatch.app.clock import utcnow
 from newswatch.config import Settings, describe, describe_records, load_config, parse_duration
 from newswatch.errors import ConfigError, NewswatchError
 from newswatch.match import check_watchlist
@@ -35,11 +36,6 @@ log = logging.getLogger("newswatch")
 T = TypeVar("T")
 
 DEFAULT_CONFIG = Path("config/watchlist.yaml")
-
-
-def utcnow() -> datetime:
-    """The wall clock, in UTC."""
-    return datetime.now(UTC)
 
 
 class JournalFormatter(logging.Formatter):

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
+from newswatch.app.clock import utcnow
 from newswatch.app.sdnotify import SystemdNotifier
 from newswatch.config import FeedSettings, Settings, load_config
 from newswatch.errors import ConfigError
@@ -51,11 +52,6 @@ CONFIG_CHECK_EVERY = 1.0
 FIRST_POLL_SPREAD = 5.0  # seconds over which the first polls of all feeds are spread
 PRUNE_EVERY = 3600.0  # seconds between database prunes (retention)
 OVERDUE_GRACE = timedelta(seconds=120)  # a due poll not started this long after: stuck
-
-
-def utcnow() -> datetime:
-    """The wall clock, in UTC: the only clock the daemon reads."""
-    return datetime.now(UTC)
 
 
 def feed_label(feed: FeedSettings) -> str:
