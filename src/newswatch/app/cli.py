@@ -24,7 +24,7 @@ from newswatch.config import Settings, describe, load_config, parse_duration
 from newswatch.errors import ConfigError, NewswatchError
 from newswatch.match import check_watchlist
 from newswatch.models import Delivery, DeliveryState
-from newswatch.store import Store
+from newswatch.store import SQLiteStore, Store
 
 if TYPE_CHECKING:
     from newswatch.pipeline.replay import WouldAlert
@@ -121,7 +121,7 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
 def open_store(settings: Settings) -> Store:
     """The store of ``settings``, or exit 1 if it cannot be opened."""
     try:
-        return Store(settings.database)
+        return SQLiteStore(settings.database)
     except NewswatchError as exc:
         fail(str(exc))
 
