@@ -201,7 +201,7 @@ def bench_replay(names: list[tuple[str, str]], watches: int = 1000, stored: int 
     """Time `newswatch replay` as a user runs it: a new process over a real database."""
     import yaml
 
-    from newswatch.store import FeedUpdate, Store
+    from newswatch.store import FeedUpdate, SQLiteStore
 
     folder = Path(tempfile.mkdtemp(prefix="newswatch-bench-"))
     data = make_watchlist(watches, names)
@@ -211,12 +211,12 @@ def bench_replay(names: list[tuple[str, str]], watches: int = 1000, stored: int 
     config = folder / "watchlist.yaml"
     config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     now = datetime.now(UTC)
-    store = Store(folder / "bench.db")
+    store = SQLiteStore(folder / "bench.db")
     store.ensure_feeds([(url, None) for url in feeds])
     articles = make_articles(stored, names, seed=99)
     for url in feeds:
         batch = [a for a in articles if a.feed_url == url]
-        store.record_poll(url, FeedUpdate(success=True), batch, {}, now - timedelta(hours=1))
+        store.commit_poll(url, FeedUpdate(success=True), batch, {}, now - timedelta(hours=1))
     store.close()
     command = [
         sys.executable,

@@ -4,7 +4,7 @@
 
 Fills a fresh SQLite store with synthetic stories (words drawn from a Zipf-like vocabulary
 with English function words on top, 120-600 words each), all seen within the 72 h window,
-through the same Store.record_poll + StoryRules path the pipeline uses. Then, with the index
+through the same Store.commit_poll + StoryRules path the pipeline uses. Then, with the index
 full, records new unrelated articles and copies of stored ones (retitled, boilerplate added)
 one per poll, and prints: signature time, store time (lookup + verification + insert),
 candidates per lookup, how many copies joined their story, the time to reopen the store,
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from newswatch import cluster
 from newswatch.models import Article
-from newswatch.store import FeedUpdate, Store, StoryRules
+from newswatch.store import FeedUpdate, SQLiteStore, StoryRules
 
 FUNCTION_WORDS = [
     "the",
@@ -122,13 +122,13 @@ def rules(articles: list[Article]) -> StoryRules:
     )
 
 
-def fill(store: Store, articles: list[Article], batch: int = 500) -> None:
+def fill(store: SQLiteStore, articles: list[Article], batch: int = 500) -> None:
     span = WINDOW - timedelta(hours=2)
     started = time.perf_counter()
     for start in range(0, len(articles), batch):
         chunk = articles[start : start + batch]
         at = NOW - span + span * (start / len(articles))
-        store.record_poll(
+        store.commit_poll(
             "https://bench.example/rss", FeedUpdate(success=True), chunk, {}, at, rules(chunk)
         )
         done = start + len(chunk)
@@ -137,7 +137,7 @@ def fill(store: Store, articles: list[Article], batch: int = 500) -> None:
             print(f"  filled {done:>7,} stories: {rate:.2f} ms per article so far")
 
 
-def probe(store: Store, articles: list[Article], label: str) -> None:
+def probe(store: SQLiteStore, articles: list[Article], label: str) -> None:
     """Record each article in its own poll; print the cost split and the outcome."""
     counted: list[int] = []
     base_same = partial(cluster.same, threshold=cluster.DEFAULT_THRESHOLD)
@@ -155,7 +155,7 @@ def probe(store: Store, articles: list[Article], label: str) -> None:
         counted.append(0)
         r = StoryRules({article.entry_key: signature}, WINDOW, same)
         before = store.db.execute("SELECT MAX(id) FROM stories").fetchone()[0]
-        store.record_poll(article.feed_url, FeedUpdate(success=True), [article], {}, NOW, r)
+        store.commit_poll(article.feed_url, FeedUpdate(success=True), [article], {}, NOW, r)
         t2 = time.perf_counter()
         after = store.db.execute("SELECT MAX(id) FROM stories").fetchone()[0]
         joined += after == before
@@ -191,11 +191,11 @@ def main() -> None:
         t0 = time.perf_counter()
         stored = [make_article(rng, vocab, n) for n in range(args.stories)]
         print(f"generated {len(stored):,} stories in {time.perf_counter() - t0:.1f} s")
-        store = Store(path)
+        store = SQLiteStore(path)
         fill(store, stored)
         store.close()
         t0 = time.perf_counter()
-        store = Store(path)
+        store = SQLiteStore(path)
         store.db.execute("SELECT COUNT(*) FROM story_keys").fetchone()
         print(
             f"reopening the store (nothing to rebuild): {(time.perf_counter() - t0) * 1000:.0f} ms"

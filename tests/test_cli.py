@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from newswatch.app.cli import main
-from newswatch.store import Store
+from newswatch.store import SQLiteStore
 from support.cli import newswatch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,7 +103,7 @@ def test_demo_prints_alerts_offline() -> None:
 def test_alerts_retry_revives_dead_deliveries(tmp_path: Path) -> None:
     """`alerts retry ID` puts a dead delivery back to pending."""
     path = write(tmp_path, GOOD)
-    Store(tmp_path / "state.db").close()  # read-only commands never create it
+    SQLiteStore(tmp_path / "state.db").close()  # read-only commands never create it
     with sqlite3.connect(tmp_path / "state.db") as conn:
         conn.execute("INSERT INTO feeds (id, url, current_url) VALUES (1, 'https://f/', 'x')")
         conn.execute("INSERT INTO stories (id, created_at, last_seen_at) VALUES (1, ?, ?)", [T, T])

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from newswatch.models import Article
-from newswatch.store import FeedUpdate, Store
+from newswatch.store import FeedUpdate, SQLiteStore
 from support.cli import newswatch
 from support.receivers import WebhookReceiver
 
@@ -108,7 +108,7 @@ def article(key: str, title: str, content: str = "", feed: str = FEED) -> Articl
 
 def store_articles(tmp_path: Path, now: datetime) -> None:
     """A database as the daemon leaves it: feeds polled, articles stored, no alerts."""
-    store = Store(tmp_path / "state.db")
+    store = SQLiteStore(tmp_path / "state.db")
     store.ensure_feeds([(FEED, "Example"), (OTHER, "Other")])
     fresh = [
         article("1", "Протесты в Беларуси", "Люди вышли на улицы."),
@@ -116,11 +116,11 @@ def store_articles(tmp_path: Path, now: datetime) -> None:
         article("3", "Belarus beat Latvia at hockey"),
         article("4", "Weather in Minsk"),
     ]
-    store.record_poll(FEED, FeedUpdate(success=True), fresh, {}, now - timedelta(hours=2))
+    store.commit_poll(FEED, FeedUpdate(success=True), fresh, {}, now - timedelta(hours=2))
     other = [article("5", "Minsk metro extended", feed=OTHER)]
-    store.record_poll(OTHER, FeedUpdate(success=True), other, {}, now - timedelta(hours=1))
+    store.commit_poll(OTHER, FeedUpdate(success=True), other, {}, now - timedelta(hours=1))
     old = [article("6", "Belarus in 2019", feed=OTHER)]
-    store.record_poll(OTHER, FeedUpdate(success=True), old, {}, now - timedelta(days=30))
+    store.commit_poll(OTHER, FeedUpdate(success=True), old, {}, now - timedelta(days=30))
     store.close()
 
 

@@ -17,7 +17,7 @@ from newswatch.config import Rate
 from newswatch.models import Delivery, DeliveryState
 from newswatch.outbox import RateLimiter, plan_units, retry_delay
 from newswatch.pipeline.deliver import Deliverer, deliver_all
-from newswatch.store import Store
+from newswatch.store import SQLiteStore
 from support.alerts import make_alert
 from support.outbox import Clock, make_settings, runtime, seed, states
 from support.receivers import Reply, WebhookReceiver, silent_server
@@ -154,7 +154,7 @@ def test_permanent_error_is_dead_at_once_and_retry_revives_it(tmp_path: Path) ->
 
         asyncio.run(passes())
         assert len(hook.requests) == 1
-        store = Store(settings.database)
+        store = SQLiteStore(settings.database)
         (dead,) = store.deliveries(DeliveryState.DEAD)
         assert "HTTP 404" in (dead.last_error or "") and dead.attempts == 1
         assert store.retry_dead([alert_id], clock()) == 1
@@ -189,7 +189,7 @@ def test_failing_destination_pauses_as_a_whole_others_go_on(tmp_path: Path) -> N
         asyncio.run(passes())
     assert len(bad.requests) == 1
     assert len(good.requests) == 7
-    store = Store(settings.database)
+    store = SQLiteStore(settings.database)
     state = store.destination_state("bad")
     store.close()
     assert state.failures == 1 and state.paused_until is not None
@@ -303,7 +303,7 @@ def test_unit_in_flight_at_a_crash_is_resent_as_the_same_message(tmp_path: Path)
             tmp_path, f"- {{name: hook, type: webhook, url: '{hook.url}', burst: 3}}"
         )
         (first,) = seed(settings, 1)
-        store = Store(settings.database)
+        store = SQLiteStore(settings.database)
         (delivery,) = store.due_for("hook", datetime.now(UTC) + timedelta(seconds=1))
         store.assign_units({first: [delivery.id]})  # the pass that was killed
         store.close()
@@ -376,7 +376,7 @@ def test_follow_up_on_the_same_story_threads_under_the_first(tmp_path: Path) -> 
         """,
     )
     (first,) = seed(settings, 1, watch="belarus")
-    store = Store(settings.database)
+    store = SQLiteStore(settings.database)
     story = store.db.execute("SELECT story_id FROM alerts WHERE id = ?", [first]).fetchone()[0]
     article = store.db.execute("SELECT article_id FROM alerts WHERE id = ?", [first]).fetchone()[0]
     store.db.execute(

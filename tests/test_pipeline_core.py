@@ -11,7 +11,7 @@ from newswatch.config import Settings
 from newswatch.models import Article, FeedState
 from newswatch.pipeline.poll import alertable, poll_feed
 from newswatch.pipeline.runtime import open_runtime
-from newswatch.store import Store
+from newswatch.store import SQLiteStore, Store
 from newswatch.waits import backoff
 from support.feeds import Item, rss
 from support.feedserver import FeedServer
@@ -123,7 +123,7 @@ def test_success_after_failure_resets_streak(tmp_path: Path) -> None:
         server.add("/rss", b"oops", status=500)
         _, failed = poll_once(tmp_path, server.url("/rss"))
         assert failed.error_streak == 1
-        with Store(tmp_path / "nw.db") as store:  # the backoff would skip the next poll
+        with SQLiteStore(tmp_path / "nw.db") as store:  # the backoff would skip the next poll
             store.db.execute("UPDATE feeds SET backoff_until = NULL")
         server.add("/rss", rss("W", [Item("1", "Lukashenko", "https://n.example/1")]), etag='"e"')
         _, ok = poll_once(tmp_path, server.url("/rss"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from newswatch.models import Article, Hit, Match
-from newswatch.store import FeedUpdate, PendingAlert, PruneReport, Store
+from newswatch.store import FeedUpdate, PendingAlert, PruneReport, SQLiteStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 KEEP = timedelta(days=30)
@@ -29,23 +29,23 @@ def alert_for(key: str) -> dict[str, list[PendingAlert]]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "nw.db")
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    s = SQLiteStore(tmp_path / "nw.db")
     yield s
     s.close()
 
 
-def count(store: Store, table: str) -> int:
+def count(store: SQLiteStore, table: str) -> int:
     return int(store.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
 
-def poll(store: Store, keys: list[str], when: datetime) -> None:
+def poll(store: SQLiteStore, keys: list[str], when: datetime) -> None:
     """What the pipeline does with a parsed document holding these entries."""
-    store.mark_document(FEED, keys, when)
-    store.record_poll(FEED, OK, store.unseen(FEED, [article(k) for k in keys]), {}, when)
+    candidates = store.unseen(FEED, [article(k) for k in keys])
+    store.commit_poll(FEED, OK, candidates, {}, when, document=keys)
 
 
-def test_old_article_becomes_a_tombstone_and_stays_known(store: Store) -> None:
+def test_old_article_becomes_a_tombstone_and_stays_known(store: SQLiteStore) -> None:
     """Pruned text is gone, but the entry and its link are still known: never new again."""
     poll(store, ["1"], T0)
     now = T0 + KEEP + timedelta(days=1)
@@ -58,14 +58,14 @@ def test_old_article_becomes_a_tombstone_and_stays_known(store: Store) -> None:
     assert store.articles_since(None) == []
 
 
-def test_recent_article_is_kept_whole(store: Store) -> None:
+def test_recent_article_is_kept_whole(store: SQLiteStore) -> None:
     """Articles younger than the retention period are untouched."""
-    store.record_poll(FEED, OK, [article("1")], {}, T0)
+    store.commit_poll(FEED, OK, [article("1")], {}, T0)
     assert store.prune(T0 - KEEP, T0 + timedelta(days=1)).tombstoned == 0
     assert [a.article.title for a in store.articles_since(None)] == ["title 1"]
 
 
-def test_tombstone_still_in_the_feed_is_kept(store: Store) -> None:
+def test_tombstone_still_in_the_feed_is_kept(store: SQLiteStore) -> None:
     """A tombstone whose entry the feed still shows is never forgotten."""
     poll(store, ["1"], T0)
     later = T0 + 3 * KEEP
@@ -74,15 +74,15 @@ def test_tombstone_still_in_the_feed_is_kept(store: Store) -> None:
     assert store.unseen(FEED, [article("1")]) == []
 
 
-def test_tombstone_of_an_unchanged_feed_is_kept(store: Store) -> None:
+def test_tombstone_of_an_unchanged_feed_is_kept(store: SQLiteStore) -> None:
     """A feed that answered only 304 since still holds its entries: nothing is forgotten."""
     poll(store, ["1"], T0)
     later = T0 + 3 * KEEP
-    store.record_failure(FEED, FeedUpdate(True, 304), later)
+    store.commit_fetch(FEED, FeedUpdate(True, 304), later)
     assert store.prune(later - KEEP, later) == PruneReport(tombstoned=1)
 
 
-def test_tombstone_gone_from_every_feed_is_forgotten(store: Store) -> None:
+def test_tombstone_gone_from_every_feed_is_forgotten(store: SQLiteStore) -> None:
     """A tombstone missing from its feed for the retention period is deleted, with its
     story."""
     poll(store, ["1"], T0)
@@ -95,10 +95,10 @@ def test_tombstone_gone_from_every_feed_is_forgotten(store: Store) -> None:
     assert store.unseen(FEED, [article("2")]) == []
 
 
-def test_old_sent_alerts_are_deleted_but_pending_ones_kept(store: Store) -> None:
+def test_old_sent_alerts_are_deleted_but_pending_ones_kept(store: SQLiteStore) -> None:
     """Finished alerts older than the period go; an alert still owed stays, whole."""
-    store.record_poll(FEED, OK, [article("1")], alert_for("1"), T0)
-    store.record_poll(FEED, OK, [article("2")], alert_for("2"), T0)
+    store.commit_poll(FEED, OK, [article("1")], alert_for("1"), T0)
+    store.commit_poll(FEED, OK, [article("2")], alert_for("2"), T0)
     sent = next(d for d in store.due_deliveries(T0) if d.alert.article.entry_key == "1")
     store.mark_sent(sent.id, T0)
     now = T0 + 2 * KEEP
@@ -108,12 +108,12 @@ def test_old_sent_alerts_are_deleted_but_pending_ones_kept(store: Store) -> None
     assert left.alert.article.title == "title 2"
 
 
-def test_warning_is_kept_until_the_next_parsed_document(store: Store) -> None:
+def test_warning_is_kept_until_the_next_parsed_document(store: SQLiteStore) -> None:
     """A parse warning survives a 304 and is cleared by a clean document."""
-    store.record_poll(FEED, FeedUpdate(True, 200, parsed=True, warning="bad charset"), [], {}, T0)
-    store.record_failure(FEED, FeedUpdate(True, 304), T0)
+    store.commit_poll(FEED, FeedUpdate(True, 200, parsed=True, warning="bad charset"), [], {}, T0)
+    store.commit_fetch(FEED, FeedUpdate(True, 304), T0)
     assert store.feed_state(FEED).warning == "bad charset"
-    store.record_poll(FEED, FeedUpdate(True, 200, parsed=True), [], {}, T0)
+    store.commit_poll(FEED, FeedUpdate(True, 200, parsed=True), [], {}, T0)
     assert store.feed_state(FEED).warning is None
 
 
@@ -153,7 +153,7 @@ destinations: [{{name: out, type: console}}]
         printed = once(T0 + timedelta(days=101))
     assert "Lukashenko again" in printed
     assert "Lukashenko speaks" not in printed
-    store = Store(tmp_path / "state.db")
+    store = SQLiteStore(tmp_path / "state.db")
     try:
         rows = store.db.execute("SELECT entry_key, title, pruned_at IS NOT NULL FROM articles")
         assert sorted(rows) == [("s1", "", 1), ("s2", "Lukashenko again", 0)]

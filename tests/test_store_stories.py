@@ -14,7 +14,7 @@ import pytest
 
 from newswatch import cluster
 from newswatch.models import Article, Hit, Match
-from newswatch.store import FeedUpdate, PendingAlert, Store, StoryRules
+from newswatch.store import FeedUpdate, PendingAlert, SQLiteStore, StoryRules
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 OK = FeedUpdate(success=True, status=200)
@@ -58,9 +58,9 @@ def pending(watch: str = "belarus") -> list[PendingAlert]:
 
 
 def record(
-    store: Store, article: Article, now: datetime = NOW, watch: str = "belarus", **kw: object
+    store: SQLiteStore, article: Article, now: datetime = NOW, watch: str = "belarus", **kw: object
 ):
-    return store.record_poll(
+    return store.commit_poll(
         article.feed_url,
         OK,
         [article],
@@ -70,19 +70,19 @@ def record(
     )
 
 
-def story_of(store: Store, article: Article) -> int:
+def story_of(store: SQLiteStore, article: Article) -> int:
     row = store.db.execute("SELECT story_id FROM articles WHERE link_key = ?", [article.link_key])
     return int(row.fetchone()[0])
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "nw.db")
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    s = SQLiteStore(tmp_path / "nw.db")
     yield s
     s.close()
 
 
-def test_copy_from_another_outlet_joins_the_story_and_does_not_alert(store: Store) -> None:
+def test_copy_from_another_outlet_joins_the_story_and_does_not_alert(store: SQLiteStore) -> None:
     """A near-duplicate under another link is a new article of the same story: no alert."""
     first = record(store, copy(1))
     second = record(store, copy(2, TEXT + " Share this article. Subscribe."))
@@ -93,7 +93,7 @@ def test_copy_from_another_outlet_joins_the_story_and_does_not_alert(store: Stor
     )
 
 
-def test_later_copy_is_listed_in_also(store: Store) -> None:
+def test_later_copy_is_listed_in_also(store: SQLiteStore) -> None:
     """The alert's 'also' lists the later copy, with its feed."""
     first = record(store, copy(1))
     record(store, copy(2, TEXT, title="Minsk files leak"))
@@ -103,7 +103,7 @@ def test_later_copy_is_listed_in_also(store: Store) -> None:
     ]
 
 
-def test_different_story_gets_its_own_alert(store: Store) -> None:
+def test_different_story_gets_its_own_alert(store: SQLiteStore) -> None:
     """A different story with the same names alerts on its own."""
     record(store, copy(1))
     other = record(store, copy(2, OTHER, title="Lukashenko pardons 18"))
@@ -111,24 +111,24 @@ def test_different_story_gets_its_own_alert(store: Store) -> None:
     assert story_of(store, copy(1)) != story_of(store, copy(2, OTHER))
 
 
-def test_copy_after_the_window_is_a_new_story(store: Store) -> None:
+def test_copy_after_the_window_is_a_new_story(store: SQLiteStore) -> None:
     """A near-duplicate first seen after the window starts a new story and alerts again."""
     record(store, copy(1))
     late = record(store, copy(2), now=NOW + timedelta(hours=73))
     assert len(late.alerts) == 1
 
 
-def test_window_holds_for_rows_not_yet_pruned(store: Store) -> None:
+def test_window_holds_for_rows_not_yet_pruned(store: SQLiteStore) -> None:
     """The lookup itself ignores index rows older than the window."""
     record(store, copy(1), prune=0)
     late = record(store, copy(2), now=NOW + timedelta(hours=73), prune=0)
     assert len(late.alerts) == 1
 
 
-def test_two_copies_in_one_poll_join_one_story(store: Store) -> None:
+def test_two_copies_in_one_poll_join_one_story(store: SQLiteStore) -> None:
     """Two copies recorded in the same transaction meet: one story, one alert."""
     a, b = copy(1), copy(2, "BREAKING. " + TEXT)
-    rec = store.record_poll(
+    rec = store.commit_poll(
         a.feed_url, OK, [a, b], {a.entry_key: pending(), b.entry_key: pending()}, NOW, rules(a, b)
     )
     assert len(rec.new_articles) == 2 and len(rec.alerts) == 1
@@ -138,13 +138,13 @@ def test_two_copies_in_one_poll_join_one_story(store: Store) -> None:
 def test_copies_recorded_at_once_by_two_connections_join_one_story(tmp_path: Path) -> None:
     """Concurrent writers decide inside BEGIN IMMEDIATE: they never both start a story."""
     path = tmp_path / "nw.db"
-    Store(path).close()
+    SQLiteStore(path).close()
     copies = [copy(n, f"Outlet {n} reports. " + TEXT) for n in range(8)]
     barrier = threading.Barrier(len(copies))
     errors: list[BaseException] = []
 
     def writer(article: Article) -> None:
-        s = Store(path)
+        s = SQLiteStore(path)
         try:
             barrier.wait()
             record(s, article)
@@ -164,7 +164,7 @@ def test_copies_recorded_at_once_by_two_connections_join_one_story(tmp_path: Pat
         assert conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 1
 
 
-def test_later_alert_of_another_watch_threads_under_the_first(store: Store) -> None:
+def test_later_alert_of_another_watch_threads_under_the_first(store: SQLiteStore) -> None:
     """Another watch alerting on a later copy gets its own alert, threaded under the first
     alert of the story and carrying the earlier copy in 'also'."""
     first = record(store, copy(1))
@@ -175,15 +175,15 @@ def test_later_alert_of_another_watch_threads_under_the_first(store: Store) -> N
     assert store.alert(first.alerts[0]).thread_id is None
 
 
-def test_without_rules_every_article_is_its_own_story(store: Store) -> None:
+def test_without_rules_every_article_is_its_own_story(store: SQLiteStore) -> None:
     """stories: off — the store makes a story per article, as before."""
     for n in (1, 2):
         a = copy(n)
-        rec = store.record_poll(a.feed_url, OK, [a], {a.entry_key: pending()}, NOW)
+        rec = store.commit_poll(a.feed_url, OK, [a], {a.entry_key: pending()}, NOW)
         assert len(rec.alerts) == 1
 
 
-def test_short_text_never_joins(store: Store) -> None:
+def test_short_text_never_joins(store: SQLiteStore) -> None:
     """A title-only item is too little text to judge: it is its own story."""
     a, b = copy(1, "Lukashenko speaks."), copy(2, "Lukashenko speaks.")
     assert cluster.signature(a).keys == ()
@@ -191,7 +191,7 @@ def test_short_text_never_joins(store: Store) -> None:
     assert len(record(store, b).alerts) == 1
 
 
-def test_expired_index_rows_are_pruned(store: Store) -> None:
+def test_expired_index_rows_are_pruned(store: SQLiteStore) -> None:
     """Rows older than the window leave the index (the lookup cost stays flat)."""
     record(store, copy(1))
     assert store.db.execute("SELECT COUNT(*) FROM story_keys").fetchone()[0] > 0
@@ -201,7 +201,7 @@ def test_expired_index_rows_are_pruned(store: Store) -> None:
     assert len(left) == 1 and keys == left
 
 
-def test_candidates_are_judged_on_their_stored_fingerprint(store: Store) -> None:
+def test_candidates_are_judged_on_their_stored_fingerprint(store: SQLiteStore) -> None:
     """The lookup compares the fingerprint kept in the index, not the candidate's text
     (emptied here, as retention would), so the store thread never re-tokenizes."""
     record(store, copy(1))
@@ -212,7 +212,7 @@ def test_candidates_are_judged_on_their_stored_fingerprint(store: Store) -> None
     assert story_of(store, copy(1)) == story_of(store, copy(2, "BREAKING. " + TEXT))
 
 
-def test_candidate_indexed_before_fingerprints_is_fingerprinted_once(store: Store) -> None:
+def test_candidate_indexed_before_fingerprints_is_fingerprinted_once(store: SQLiteStore) -> None:
     """A row indexed before m007 (no fingerprint) is fingerprinted from its stored text
     when first met as a candidate, and the fingerprint is kept."""
     record(store, copy(1))
@@ -225,7 +225,7 @@ def test_candidate_indexed_before_fingerprints_is_fingerprinted_once(store: Stor
 
     for n in (2, 3):
         a = copy(n, f"Outlet {n} reports. " + TEXT)
-        store.record_poll(a.feed_url, OK, [a], {}, NOW, replace(rules(a), fingerprint=fingerprint))
+        store.commit_poll(a.feed_url, OK, [a], {}, NOW, replace(rules(a), fingerprint=fingerprint))
     assert [a.content for a in made] == [TEXT]
     assert len({story_of(store, copy(n, f"Outlet {n} reports. " + TEXT)) for n in (2, 3)}) == 1
     assert story_of(store, copy(1)) == story_of(store, copy(2, "Outlet 2 reports. " + TEXT))
@@ -233,7 +233,7 @@ def test_candidate_indexed_before_fingerprints_is_fingerprinted_once(store: Stor
     assert store.db.execute(nulls).fetchone()[0] == 0
 
 
-def test_candidate_without_fingerprint_is_passed_over_without_a_maker(store: Store) -> None:
+def test_candidate_without_fingerprint_is_passed_over_without_a_maker(store: SQLiteStore) -> None:
     """Without ``StoryRules.fingerprint`` a row indexed before m007 is no candidate."""
     record(store, copy(1))
     store.db.execute("UPDATE story_index SET fingerprint = NULL")
@@ -241,7 +241,7 @@ def test_candidate_without_fingerprint_is_passed_over_without_a_maker(store: Sto
     assert story_of(store, copy(1)) != story_of(store, copy(2))
 
 
-def test_lookup_compares_few_candidates_even_when_every_text_is_alike(store: Store) -> None:
+def test_lookup_compares_few_candidates_even_when_every_text_is_alike(store: SQLiteStore) -> None:
     """A feed of many identical texts costs a bounded number of comparisons per article:
     candidates are ranked by shared keys, capped, and a near-certain match ends the search."""
     calls: list[int] = []
@@ -263,7 +263,7 @@ def test_lookup_compares_few_candidates_even_when_every_text_is_alike(store: Sto
     ]
     for article in copies:
         calls.append(0)
-        store.record_poll(
+        store.commit_poll(
             article.feed_url,
             OK,
             [article],
@@ -280,7 +280,7 @@ def test_lookup_compares_few_candidates_even_when_every_text_is_alike(store: Sto
     assert len({story_of_key(store, a.entry_key) for a in copies}) == 1
 
 
-def test_lookup_never_compares_more_than_max_candidates(store: Store) -> None:
+def test_lookup_never_compares_more_than_max_candidates(store: SQLiteStore) -> None:
     """When no candidate is certain, at most max_candidates are compared."""
     calls: list[int] = []
 
@@ -298,7 +298,7 @@ def test_lookup_never_compares_more_than_max_candidates(store: Store) -> None:
             content=TEXT,
         )
         calls.append(0)
-        store.record_poll(
+        store.commit_poll(
             article.feed_url,
             OK,
             [article],
@@ -314,6 +314,6 @@ def test_lookup_never_compares_more_than_max_candidates(store: Store) -> None:
     assert calls == [0, 1, 2, 3] + [4] * 8
 
 
-def story_of_key(store: Store, entry_key: str) -> int:
+def story_of_key(store: SQLiteStore, entry_key: str) -> int:
     row = store.db.execute("SELECT story_id FROM articles WHERE entry_key = ?", [entry_key])
     return int(row.fetchone()[0])

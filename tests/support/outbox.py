@@ -15,7 +15,7 @@ from newswatch.config import Settings, loads_config
 from newswatch.models import Article, DeliveryState, Hit, Match
 from newswatch.notify import Notifier, build_notifiers
 from newswatch.pipeline.runtime import Runtime, open_runtime
-from newswatch.store import FeedUpdate, PendingAlert, Store
+from newswatch.store import FeedUpdate, PendingAlert, SQLiteStore
 
 FEED = "https://wire.example/rss"
 
@@ -61,7 +61,7 @@ def seed(
     """Record ``count`` new articles that each alert ``watch``; returns the alert ids."""
     names = tuple(destinations or [d.name for d in settings.destinations])
     now = now or datetime.now(UTC)
-    store = Store(settings.database)
+    store = SQLiteStore(settings.database)
     try:
         articles = [
             Article(
@@ -80,7 +80,7 @@ def seed(
             a.entry_key: [PendingAlert(Match(watch, (hit,), f"…{summary[:200]}…"), names)]
             for a in articles
         }
-        record = store.record_poll(FEED, FeedUpdate(success=True), articles, pending, now)
+        record = store.commit_poll(FEED, FeedUpdate(success=True), articles, pending, now)
     finally:
         store.close()
     return list(record.alerts)
@@ -88,7 +88,7 @@ def seed(
 
 def states(settings: Settings) -> dict[str, list[DeliveryState]]:
     """Each destination's delivery states, oldest delivery first."""
-    store = Store(settings.database)
+    store = SQLiteStore(settings.database)
     try:
         found: dict[str, list[DeliveryState]] = {}
         for d in reversed(store.deliveries(limit=10_000)):

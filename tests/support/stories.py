@@ -125,10 +125,10 @@ def group_in_store(items: list[Labelled], path: Path, threshold: float) -> list[
     from functools import partial
 
     from newswatch import cluster
-    from newswatch.store import FeedUpdate, Store, StoryRules
+    from newswatch.store import FeedUpdate, SQLiteStore, StoryRules
 
     now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-    store = Store(path)
+    store = SQLiteStore(path)
     try:
         for n, item in enumerate(items):
             a = item.article
@@ -138,7 +138,7 @@ def group_in_store(items: list[Labelled], path: Path, threshold: float) -> list[
                 same=partial(cluster.same, threshold=threshold),
             )
             at = now + timedelta(minutes=n)
-            store.record_poll(a.feed_url, FeedUpdate(success=True), [a], {}, at, rules)
+            store.commit_poll(a.feed_url, FeedUpdate(success=True), [a], {}, at, rules)
         rows = store.db.execute("SELECT entry_key, story_id FROM articles").fetchall()
     finally:
         store.close()

@@ -16,7 +16,7 @@ import time
 from collections.abc import Coroutine, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TextIO, TypeVar
+from typing import Any, ClassVar, NoReturn, TextIO, TypeVar
 
 import click
 
@@ -27,10 +27,7 @@ from newswatch.config import Settings, describe, describe_records, load_config, 
 from newswatch.errors import ConfigError, NewswatchError
 from newswatch.match import check_watchlist
 from newswatch.models import DeliveryState
-from newswatch.store import Store
-
-if TYPE_CHECKING:
-    pass
+from newswatch.store import SQLiteStore, Store
 
 log = logging.getLogger("newswatch")
 T = TypeVar("T")
@@ -120,7 +117,7 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
 def open_store(settings: Settings) -> Store:
     """The store of ``settings``, or exit 1 if it cannot be opened."""
     try:
-        return Store(settings.database)
+        return SQLiteStore(settings.database)
     except NewswatchError as exc:
         fail(str(exc))
 

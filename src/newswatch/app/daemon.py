@@ -40,6 +40,7 @@ from newswatch.pipeline.deliver import Deliverer
 from newswatch.pipeline.poll import poll_feed
 from newswatch.pipeline.runtime import Runtime, open_runtime, prune, reconfigure
 from newswatch.redact import redact_feed_url
+from newswatch.store import Store
 from newswatch.text import plural
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ STOP_GRACE = 8.0  # seconds in-flight work may take to finish after SIGTERM
 CONFIG_CHECK_EVERY = 1.0
 FIRST_POLL_SPREAD = 5.0  # seconds over which the first polls of all feeds are spread
 PRUNE_EVERY = 3600.0  # seconds between database prunes (retention)
+GAUGE_EVERY = 5.0  # seconds between reads of the outbox for newswatch_outbox_pending
 OVERDUE_GRACE = timedelta(seconds=120)  # a due poll not started this long after: stuck
 
 
@@ -125,6 +127,7 @@ class Daemon:
                 asyncio.create_task(self._config_watcher(), name="config-watch"),
                 asyncio.create_task(self._watchdog(), name="watchdog"),
                 asyncio.create_task(self._housekeeping(), name="prune"),
+                asyncio.create_task(self._outbox_gauge(), name="outbox-gauge"),
             ]
             self.systemd.ready(status=self._status_line())
             log.info(
@@ -238,6 +241,7 @@ class Daemon:
             next_at = report.next_poll_at
             if self.metrics is not None:
                 self.metrics.poll(feed_label(feed), report, self.clock())
+                self.metrics.alerted(report.alerted)
             if report.alerts:
                 self._wake_delivery()
         finally:
@@ -332,6 +336,18 @@ class Daemon:
                 log.exception("pruning the database failed; trying again later")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), PRUNE_EVERY)
+
+    async def _outbox_gauge(self) -> None:
+        """Keep ``newswatch_outbox_pending`` current (every ``GAUGE_EVERY`` seconds)."""
+        while self.metrics is not None and not self.stopping.is_set():
+            assert self.rt is not None
+            try:
+                counts = await self.rt.store.call(Store.pending_counts)
+                self.metrics.set_pending(counts, (d.name for d in self.settings.destinations))
+            except Exception:
+                log.exception("reading the outbox for metrics failed; trying again later")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), GAUGE_EVERY)
 
     # -- watchdog --------------------------------------------------------------------
 

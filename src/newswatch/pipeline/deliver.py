@@ -4,7 +4,7 @@ Each destination has its own lane, so one slow or failing destination never dela
 others. One pass of a lane:
 
     store.due_for -> outbox.plan_units -> store.assign_units -> rate limit
-        -> notifier.send / send_digest -> store.mark_sent / mark_failed
+        -> notifier.send / send_digest -> store.mark_sent / mark_dead / schedule_retry
 
 Which message each delivery goes in is committed *before* anything is sent (see
 ``newswatch.outbox``, which makes every decision here without I/O). A transient failure
@@ -142,9 +142,7 @@ class Lane:
                 await notifier.send(unit.deliveries[0].alert)
         except PermanentDeliveryError as exc:
             error = redact_text(str(exc))
-            await self.ctx.store.call(
-                Store.mark_failed, unit.ids, error, retry_at=None, now=self.ctx.clock()
-            )
+            await self.ctx.store.call(Store.mark_dead, unit.ids, error, self.ctx.clock())
             self._log_failure(unit, error, "dead: `newswatch alerts retry` revives it")
             return DeliveryReport(dead=len(unit.ids), messages=1), False
         except TransientDeliveryError as exc:
@@ -171,15 +169,13 @@ class Lane:
         attempts = max(d.attempts for d in unit.deliveries) + 1
         oldest = min(d.created_at or now for d in unit.deliveries)
         give_up = attempts >= dest.max_attempts or oldest < now - dest.max_age
+        if give_up:
+            await self.ctx.store.call(Store.mark_dead, unit.ids, error, now)
+        else:
+            await self.ctx.store.call(Store.schedule_retry, unit.ids, error, pause_until)
+        await self.ctx.store.call(Store.pause_destination, self.name, error, pause_until)
         others = await self.ctx.store.call(
-            Store.mark_failed,
-            unit.ids,
-            error,
-            retry_at=None if give_up else pause_until,
-            now=now,
-            destination=self.name,
-            pause_until=pause_until,
-            give_up_before=now - dest.max_age,
+            Store.give_up_older, self.name, now - dest.max_age, error
         )
         what = f"dead after {attempts} attempts" if give_up else f"retry at {pause_until:%H:%M:%S}"
         self._log_failure(unit, error, f"{what}; destination paused until {pause_until:%H:%M:%S}")

@@ -1,8 +1,12 @@
 """Polling, sequenced: one feed, one way through the stages.
 
     poll_feed: store.feed_state -> fetch -> [worker: parse] -> store.unseen -> match
-               -> [worker: story signatures] -> store.record_poll (story decided there)
-               -> health (a notice when the feed's condition changed)
+               -> [worker: story signatures] -> store.commit_poll (one write: entries,
+                  new articles and their stories, alerts, feed state, and the health
+                  change that ``health`` judges on that state, with its notice)
+
+A poll without a document (error, 304, 410) commits with ``store.commit_fetch``, also one
+write with the health change.
 
 The daemon and ``run --once`` call these same functions. Nothing here reads the clock or
 the environment: ``Runtime.clock`` and the settings come from the caller.
@@ -13,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -32,8 +36,11 @@ from newswatch.pipeline.runtime import Runtime
 from newswatch.redact import redact_feed_url, redact_text
 from newswatch.store import (
     FeedUpdate,
+    HealthChange,
     HealthNotice,
+    HealthRules,
     PendingAlert,
+    PollRecord,
     Store,
     StoryRules,
 )
@@ -52,6 +59,7 @@ class PollReport:
     alerts: int = 0
     error: str | None = None
     next_poll_at: datetime | None = None
+    alerted: tuple[str, ...] = ()  # the watch of each new article alert (for metrics)
 
 
 def alertable(
@@ -133,7 +141,7 @@ async def poll_feed(rt: Runtime, feed: FeedSettings) -> PollReport:
             feed.url, "skipped", next_poll_at=state.backoff_until, error="backing off after errors"
         )
     try:
-        report = await _poll(rt, feed, state)
+        return await _poll(rt, feed, state)
     except (asyncio.CancelledError, KeyboardInterrupt):
         raise
     except Exception as exc:  # a bug must cost one feed one poll, not the daemon
@@ -147,33 +155,41 @@ async def poll_feed(rt: Runtime, feed: FeedSettings) -> PollReport:
             error,
             rt.clock(),
         )
-        await rt.store.call(Store.record_failure, feed.url, update, rt.clock())
+        await rt.store.call(Store.commit_fetch, feed.url, update, rt.clock())
         return PollReport(feed.url, "error", error=error, next_poll_at=update.next_poll_at)
-    if await announce_health(rt, feed):
-        report = replace(report, alerts=report.alerts + 1)
-    return report
 
 
-async def announce_health(rt: Runtime, feed: FeedSettings) -> bool:
-    """After a poll: if the feed's health changed, record it and queue one notice to
-    ``health.notify`` (SPEC ``health:``). True when a notice was queued."""
-    state = await rt.store.call(Store.feed_state, feed.url)
-    now = rt.clock()
-    name = feed.name or state.title or redact_feed_url(feed.url)
-    changed = health.change(state, name, rt.settings.health, now)
-    if changed is None:
-        return False
-    new, notice = changed
-    queued = None
-    if notice is not None:
-        log.warning(
-            "feed health feed=%s health=%s: %s", redact_feed_url(feed.url), new, notice.title
+def _health_rules(rt: Runtime, feed: FeedSettings, now: datetime) -> HealthRules:
+    """How the store is to judge, inside the poll's write, whether the feed's health
+    changed (``health.change`` on the state the poll left) and whom to notify."""
+
+    def judge(state: FeedState) -> HealthChange | None:
+        name = feed.name or state.title or redact_feed_url(feed.url)
+        changed = health.change(state, name, rt.settings.health, now)
+        if changed is None:
+            return None
+        new, notice = changed
+        if notice is None:
+            return HealthChange(new.value)
+        return HealthChange(
+            new.value, HealthNotice(health.NOTICE_WATCH, notice.title, notice.detail)
         )
-        queued = HealthNotice(health.NOTICE_WATCH, notice.title, notice.detail)
-    alert_id = await rt.store.call(
-        Store.record_health, feed.url, new.value, queued, rt.settings.health.notify, now
-    )
-    return alert_id is not None
+
+    return HealthRules(judge, tuple(rt.settings.health.notify))
+
+
+def _announced(feed: FeedSettings, record: PollRecord) -> int:
+    """Log the health change a poll recorded, if it has a notice; 1 when the notice was
+    queued (it counts as an alert of the poll), else 0."""
+    change = record.health
+    if change is not None and change.notice is not None:
+        log.warning(
+            "feed health feed=%s health=%s: %s",
+            redact_feed_url(feed.url),
+            change.health,
+            change.notice.title,
+        )
+    return 0 if record.notice is None else 1
 
 
 async def _poll(rt: Runtime, feed: FeedSettings, state: FeedState) -> PollReport:
@@ -188,8 +204,15 @@ async def _poll(rt: Runtime, feed: FeedSettings, state: FeedState) -> PollReport
             next_poll_at=next_poll(rt.settings, feed, result, None, now),
             current_url=result.permanent_url,
         )
-        await rt.store.call(Store.record_failure, feed.url, update, now)
-        return PollReport(feed.url, result.status.value, next_poll_at=update.next_poll_at)
+        record = await rt.store.call(
+            Store.commit_fetch, feed.url, update, now, _health_rules(rt, feed, now)
+        )
+        return PollReport(
+            feed.url,
+            result.status.value,
+            alerts=_announced(feed, record),
+            next_poll_at=update.next_poll_at,
+        )
     if result.status is not FetchStatus.OK:
         return await _record_failure(rt, feed, state, result, result.error or result.status.value)
     try:
@@ -207,7 +230,9 @@ async def _record_failure(
 ) -> PollReport:
     now = rt.clock()
     update = _failure_update(rt.settings, feed, state, result, error, now)
-    await rt.store.call(Store.record_failure, feed.url, update, now)
+    record = await rt.store.call(
+        Store.commit_fetch, feed.url, update, now, _health_rules(rt, feed, now)
+    )
     log.warning(
         "feed failed feed=%s status=%s streak=%d error=%s",
         redact_feed_url(feed.url),
@@ -215,7 +240,13 @@ async def _record_failure(
         state.error_streak + 1,
         error,
     )
-    return PollReport(feed.url, result.status.value, error=error, next_poll_at=update.next_poll_at)
+    return PollReport(
+        feed.url,
+        result.status.value,
+        alerts=_announced(feed, record),
+        error=error,
+        next_poll_at=update.next_poll_at,
+    )
 
 
 async def _record_articles(
@@ -223,8 +254,6 @@ async def _record_articles(
 ) -> PollReport:
     candidates = await rt.store.call(Store.unseen, feed.url, parsed.articles)
     now = rt.clock()
-    keys = [a.entry_key for a in parsed.articles]
-    await rt.store.call(Store.mark_document, feed.url, keys, now)
     matches = _matches(rt, feed, alertable(candidates, state, rt.settings, now))
     update = FeedUpdate(
         success=True,
@@ -237,9 +266,16 @@ async def _record_articles(
         parsed=True,
         warning=parsed.warning,
     )
-    stories = await _story_rules(rt, feed, candidates)
     record = await rt.store.call(
-        Store.record_poll, feed.url, update, candidates, matches, now, stories
+        Store.commit_poll,
+        feed.url,
+        update,
+        candidates,
+        matches,
+        now,
+        await _story_rules(rt, feed, candidates),
+        document=[a.entry_key for a in parsed.articles],
+        health=_health_rules(rt, feed, now),
     )
     if parsed.warning and parsed.warning != state.warning:
         log.warning("feed problem feed=%s: %s", redact_feed_url(feed.url), parsed.warning)
@@ -254,8 +290,9 @@ async def _record_articles(
         feed.url,
         result.status.value,
         len(record.new_articles),
-        len(record.alerts),
+        len(record.alerts) + _announced(feed, record),
         next_poll_at=update.next_poll_at,
+        alerted=record.alert_watches,
     )
 
 

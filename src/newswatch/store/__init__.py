@@ -1,14 +1,15 @@
-"""SQLite state: feed state, articles and their identities, stories, and the alert outbox.
+"""Persistence: feed state, articles and their identities, stories, health notices and the
+alert outbox, behind one typed protocol, :class:`Store`.
 
-One ``Store`` owns one connection and is used from one thread (``AsyncStore`` gives the
-asyncio daemon a dedicated thread for it). Every write is a ``BEGIN IMMEDIATE`` transaction:
-deferred transactions fail under concurrent writers (NOTES.md). The store decides what is
-new; an article and the alerts it causes are committed together (the outbox pattern).
+``protocol`` states the surface ``pipeline`` and ``app`` use; ``sqlite`` implements it on
+one SQLite file. Its table groups are sibling modules over the shared ``base`` (the
+connection and the ``BEGIN IMMEDIATE`` ``write()``): ``feeds``, ``articles``, ``stories``,
+``outbox`` (alerts, deliveries, destination state) and ``notices``; ``units`` holds the units
+of work that span them (``commit_poll``, ``commit_fetch``, ``prune``). ``schema`` holds the
+migrations and row converters, ``values`` the frozen values callers pass and receive.
 
-The package is one class split by concern into a chain of layers, each able to call those
-below it: ``base`` (connection, ``write()``) <- ``feeds`` <- ``stories`` <- ``articles`` <-
-``outbox`` <- ``Store``. ``schema`` holds the migrations and row converters, ``values`` the
-frozen values callers pass and receive.
+The store decides what is new; one poll is one write transaction, in which an article and
+the alerts it causes are committed together (the outbox pattern).
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar, cast
 
 from newswatch.errors import StoreError
-from newswatch.store.outbox import _OutboxStore
-from newswatch.store.schema import FEED_NAME, NOTICE_KEY_PREFIX, from_iso, iso, migrations
+from newswatch.store.protocol import Store
+from newswatch.store.schema import FEED_NAME, from_iso, iso, migrations
+from newswatch.store.sqlite import SQLiteStore
 from newswatch.store.values import (
     FeedUpdate,
+    HealthChange,
     HealthNotice,
+    HealthRules,
     PendingAlert,
     PollRecord,
     PruneReport,
@@ -34,13 +38,15 @@ from newswatch.store.values import (
 
 __all__ = [
     "FEED_NAME",
-    "NOTICE_KEY_PREFIX",
     "AsyncStore",
     "FeedUpdate",
+    "HealthChange",
     "HealthNotice",
+    "HealthRules",
     "PendingAlert",
     "PollRecord",
     "PruneReport",
+    "SQLiteStore",
     "Store",
     "StoredArticle",
     "StoryRules",
@@ -53,21 +59,19 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class Store(_OutboxStore):
-    """The database. Not thread-safe: one thread uses one Store."""
-
-
 class AsyncStore:
-    """A Store owned by one dedicated thread, for use from asyncio."""
+    """A store owned by one dedicated thread, for use from asyncio (an SQLite connection
+    belongs to the thread that opened it)."""
 
     def __init__(self, path: Path) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswatch-db")
         self._path = path
         self._store: Store | None = None
+        self.trips = 0  # calls made into the store thread (each one a hop: counted, measured)
 
     async def open(self) -> AsyncStore:
         """Open the database in the store thread."""
-        self._store = await self._run(Store, self._path)
+        self._store = await self._run(SQLiteStore, self._path)
         return self
 
     async def _run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -82,7 +86,8 @@ class AsyncStore:
         store = self._store
         if store is None:
             raise StoreError("store is not open")
-        return await self._run(method, store, *args, **kwargs)
+        self.trips += 1
+        return await self._run(_bound(store, method), *args, **kwargs)
 
     async def close(self) -> None:
         """Close the database and stop the thread."""
@@ -90,3 +95,17 @@ class AsyncStore:
             await self._run(self._store.close)
             self._store = None
         self._executor.shutdown(wait=True)
+
+
+def _bound(store: Store, method: Callable[Concatenate[Store, P], T]) -> Callable[P, T]:
+    """``method`` applied to ``store``. A method of the protocol (``Store.unseen``) is only
+    its signature, so the store's own method of that name runs; any other function is
+    called with the store as its first argument."""
+    name = getattr(method, "__name__", "")
+    if getattr(Store, name, None) is method:
+        return cast(Callable[P, T], getattr(store, name))
+
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        return method(store, *args, **kwargs)
+
+    return call

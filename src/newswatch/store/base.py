@@ -1,12 +1,13 @@
-"""The bottom layer of ``Store``: the connection, its pragmas and migrations, and the
-``BEGIN IMMEDIATE`` write transaction every other layer commits through.
+"""The shared base of the SQLite store: one connection, its pragmas and migrations, and the
+``BEGIN IMMEDIATE`` write transaction that every table group and unit of work commits
+through. The table-group modules are siblings over it; none of them imports another.
 """
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -15,9 +16,11 @@ import sqlite_utils
 from newswatch.errors import StoreError
 from newswatch.store.schema import migrations
 
+Row = dict[str, Any]  # a row as sqlite-utils reads it: column name -> value
 
-class _StoreBase:
-    """One connection, opened and migrated. Not thread-safe: one thread uses one Store."""
+
+class Base:
+    """One connection, opened and migrated. Not thread-safe: one thread uses one Base."""
 
     def __init__(self, path: Path, *, busy_timeout: float = 30.0) -> None:
         self.path = path
@@ -30,9 +33,22 @@ class _StoreBase:
         with self.db.ensure_autocommit_on():
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            # Off while migrating: a migration may rebuild a table (SQLite's ALTER
+            # procedure), which must not cascade; checked before the commit instead.
+            self.db.execute("PRAGMA foreign_keys=OFF")
+        self._migrate()
+        with self.db.ensure_autocommit_on():
             self.db.execute("PRAGMA foreign_keys=ON")
+
+    def _migrate(self) -> None:
+        """Apply the pending migrations in one write; refuse to commit broken references."""
+        if not migrations.pending(self.db):
+            return
         with self.write():
             migrations.apply(self.db)
+            broken = self.db.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise StoreError(f"database {self.path}: migration broke references: {broken}")
 
     def close(self) -> None:
         """Close the connection."""
@@ -45,19 +61,35 @@ class _StoreBase:
         self.close()
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite_utils.Database]:
-        """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error."""
+    def write(self) -> Iterator[None]:
+        """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error.
+        Immediate, because a deferred one fails under concurrent writers (NOTES.md)."""
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise StoreError(f"database {self.path} is busy or unwritable: {exc}") from exc
         try:
-            yield self.db
+            yield
         except BaseException:
             self.db.rollback()
             raise
         else:
             self.db.commit()
 
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
-        return next(self.db.query(sql, params), None)
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        """Run one statement."""
+        cursor: sqlite3.Cursor = self.db.execute(sql, params)
+        return cursor
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement for each of ``rows``."""
+        self.db.conn.executemany(sql, rows)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """All rows of a query, read at once (so the caller may write while it iterates)."""
+        return list(self.db.query(sql, params))
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """The first row of a query, if any."""
+        row: Row | None = next(self.db.query(sql, params), None)
+        return row

@@ -1,84 +1,111 @@
-"""The feeds layer of ``Store``: each configured feed's state row (conditional-GET
-validators, error streak, backoff, warning) and how one poll updates it.
+"""The feeds table: each configured feed's state row (conditional-GET validators, error
+streak, backoff, warning, announced health) and how one poll changes it.
+
+Functions over the shared :class:`~newswatch.store.base.Base`; the writes among them run
+inside a transaction the caller (a unit of work) holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from newswatch.models import FeedState
-from newswatch.store.base import _StoreBase
+from newswatch.store.base import Base
 from newswatch.store.schema import feed_state_from_row, iso
 from newswatch.store.values import FeedUpdate
 
 
-class _FeedStore(_StoreBase):
-    """Feed state."""
-
-    def ensure_feeds(self, feeds: Iterable[tuple[str, str | None]]) -> None:
-        """Make sure each configured feed (url, name) has a state row with its current name."""
-        with self.write():
-            for url, name in feeds:
-                self.db.execute(
-                    "INSERT INTO feeds (url, current_url, name) VALUES (?, ?, ?) "
-                    "ON CONFLICT (url) DO UPDATE SET name = excluded.name",
-                    [url, url, name or ""],
-                )
-
-    def feed_state(self, url: str) -> FeedState:
-        """The state of the feed configured as ``url`` (a fresh one if never seen)."""
-        row = self._one("SELECT * FROM feeds WHERE url = ?", [url])
-        return feed_state_from_row(row) if row else FeedState(url=url, current_url=url)
-
-    def feed_states(self) -> list[FeedState]:
-        """Every feed the store knows, in URL order."""
-        return [feed_state_from_row(r) for r in self.db.query("SELECT * FROM feeds ORDER BY url")]
-
-    def _feed_id(self, url: str) -> int:
-        self.db.execute(
-            "INSERT INTO feeds (url, current_url) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            [url, url],
-        )
-        row = self._one("SELECT id FROM feeds WHERE url = ?", [url])
-        assert row is not None
-        return int(row["id"])
-
-    def _apply_update(self, feed_id: int, update: FeedUpdate, now: datetime) -> None:
-        sets: dict[str, Any] = {"last_fetch_at": iso(now), "last_status": update.status}
-        if update.success:
-            sets |= {
-                "last_success_at": iso(now),
-                "error_streak": 0,
-                "last_error": None,
-                "failing_since": None,
-            }
-            if update.parsed:
-                sets["last_warning"] = update.warning
-        else:
-            sets["last_error"] = update.error
-        for name in ("etag", "last_modified", "current_url", "title"):
-            if getattr(update, name) is not None:
-                sets[name] = getattr(update, name)
-        sets["next_poll_at"] = iso(update.next_poll_at)
-        sets["backoff_until"] = iso(update.backoff_until)
-        if update.gone:
-            sets["gone"] = 1
-        assignments = ", ".join(f"{k} = :{k}" for k in sets)
-        extra = (
-            ""
-            if update.success
-            else (
-                ", error_streak = error_streak + 1, failing_since = COALESCE(failing_since, :now)"
+def ensure(db: Base, feeds: Iterable[tuple[str, str | None]]) -> None:
+    """Make sure each configured feed (url, name) has a state row with its current name."""
+    with db.write():
+        for url, name in feeds:
+            db.execute(
+                "INSERT INTO feeds (url, current_url, name) VALUES (?, ?, ?) "
+                "ON CONFLICT (url) DO UPDATE SET name = excluded.name",
+                [url, url, name or ""],
             )
-        )
-        self.db.execute(
-            f"UPDATE feeds SET {assignments}{extra} WHERE id = :id",
-            {**sets, "now": iso(now), "id": feed_id},
+
+
+def state(db: Base, url: str) -> FeedState:
+    """The state of the feed configured as ``url`` (a fresh one if never seen)."""
+    row = db.one("SELECT * FROM feeds WHERE url = ?", [url])
+    return feed_state_from_row(row) if row else FeedState(url=url, current_url=url)
+
+
+def states(db: Base) -> list[FeedState]:
+    """Every feed the store knows, in URL order."""
+    return [feed_state_from_row(r) for r in db.query("SELECT * FROM feeds ORDER BY url")]
+
+
+def find(db: Base, url: str) -> int | None:
+    """The id of the feed ``url``, if the store knows it (a read: never creates it)."""
+    row = db.one("SELECT id FROM feeds WHERE url = ?", [url])
+    return int(row["id"]) if row else None
+
+
+def feed_id(db: Base, url: str) -> int:
+    """The id of the feed ``url``, creating its row if needed (inside a write)."""
+    db.execute(
+        "INSERT INTO feeds (url, current_url) VALUES (?, ?) ON CONFLICT DO NOTHING", [url, url]
+    )
+    found = find(db, url)
+    assert found is not None
+    return found
+
+
+def apply_update(db: Base, feed: int, update: FeedUpdate, now: datetime) -> None:
+    """Write what one poll changed in the feed's state: a success resets the error streak,
+    a failure grows it; ``None`` fields of ``update`` are left as they are."""
+    sets: dict[str, Any] = {"last_fetch_at": iso(now), "last_status": update.status}
+    if update.success:
+        sets |= {
+            "last_success_at": iso(now),
+            "error_streak": 0,
+            "last_error": None,
+            "failing_since": None,
+        }
+        if update.parsed:
+            sets["last_warning"] = update.warning
+    else:
+        sets["last_error"] = update.error
+    for name in ("etag", "last_modified", "current_url", "title"):
+        if getattr(update, name) is not None:
+            sets[name] = getattr(update, name)
+    sets["next_poll_at"] = iso(update.next_poll_at)
+    sets["backoff_until"] = iso(update.backoff_until)
+    if update.gone:
+        sets["gone"] = 1
+    assignments = ", ".join(f"{k} = :{k}" for k in sets)
+    streak = ", error_streak = error_streak + 1, failing_since = COALESCE(failing_since, :now)"
+    db.execute(
+        f"UPDATE feeds SET {assignments}{'' if update.success else streak} WHERE id = :id",
+        {**sets, "now": iso(now), "id": feed},
+    )
+
+
+def count_new(db: Base, feed: int, new: int, now: datetime) -> None:
+    """Count ``new`` articles met in the feed at ``now`` (what ``stale`` is measured from)."""
+    db.execute(
+        "UPDATE feeds SET items_seen = items_seen + ?, last_new_item_at = ? WHERE id = ?",
+        [new, iso(now), feed],
+    )
+
+
+def mark_document(db: Base, feed: int, entry_keys: Sequence[str], now: datetime) -> None:
+    """Record that the feed's document, parsed at ``now``, holds these entries (so that
+    pruning knows which tombstones are still in a feed)."""
+    db.execute("UPDATE feeds SET last_document_at = ? WHERE id = ?", [iso(now), feed])
+    for start in range(0, len(entry_keys), 500):
+        chunk = list(entry_keys[start : start + 500])
+        marks = ", ".join("?" for _ in chunk)
+        db.execute(
+            f"UPDATE entries SET last_seen_at = ? WHERE feed_id = ? AND entry_key IN ({marks})",
+            [iso(now), feed, *chunk],
         )
 
-    def record_failure(self, url: str, update: FeedUpdate, now: datetime) -> None:
-        """Record a poll that produced no articles (error, 304, 410, Retry-After)."""
-        with self.write():
-            self._apply_update(self._feed_id(url), update, now)
+
+def set_health(db: Base, feed: int, health: str) -> None:
+    """Record the health last announced for the feed."""
+    db.execute("UPDATE feeds SET health = ? WHERE id = ?", [health, feed])

@@ -1,10 +1,14 @@
-"""The outbox layer of ``Store``: due deliveries per destination, their outcomes
-(sent, failed, dead, retried), per-destination pause state, and each delivery's alert as
-destinations render it (with its 'also' sightings and thread root).
+"""The outbox tables: alerts, their deliveries (one per destination) and each
+destination's pause state — creating alerts, the due deliveries, their outcomes (sent,
+dead, retried, given up), and each delivery's alert as destinations render it (with its
+'also' sightings and thread root). Planning what to send is ``newswatch.outbox``'s.
+
+Functions over the shared :class:`~newswatch.store.base.Base`.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -12,254 +16,362 @@ from typing import Any
 
 from newswatch.errors import StoreError
 from newswatch.models import Alert, Delivery, DeliveryState, DestinationState, Sighting
-from newswatch.store.articles import _ArticleStore
+from newswatch.store.base import Base
 from newswatch.store.schema import (
     FEED_NAME,
     article_from_row,
     from_iso,
     hits_from_json,
+    hits_json,
     iso,
     shown_feed,
 )
+from newswatch.store.values import HealthNotice, PendingAlert
+
+# An alert with what it is about: its article, or its notice shown as an article (a
+# title, the detail as summary, no link) under a key of its own that no feed can have.
+_ALERT = (
+    "SELECT al.*, f.url AS feed_url, "
+    f"{FEED_NAME}, COALESCE(a.entry_key, 'newswatch:notice:' || n.id) AS entry_key,"
+    " a.link, a.link_key, COALESCE(a.title, n.title) AS title,"
+    " COALESCE(a.summary, n.detail) AS summary, COALESCE(a.content, '') AS content,"
+    " a.published, COALESCE(a.author, '') AS author"
+    " FROM alerts al LEFT JOIN articles a ON a.id = al.article_id"
+    " LEFT JOIN notices n ON n.id = al.notice_id"
+    " JOIN feeds f ON f.id = COALESCE(a.feed_id, n.feed_id) WHERE al.id = ?"
+)
 
 
-class _OutboxStore(_ArticleStore):
-    """The alert outbox."""
+def insert_alert(
+    db: Base, article: int, story: int, pending: PendingAlert, now: datetime
+) -> tuple[str, int] | None:
+    """Create the alert of a new article (once per watch and story) and one delivery per
+    destination; its id and how many deliveries, or None if the story already alerted."""
+    alert_id = uuid.uuid4().hex
+    row = db.one(
+        "INSERT INTO alerts (id, watch, story_id, article_id, matched, snippet, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+        [
+            alert_id,
+            pending.match.watch,
+            story,
+            article,
+            hits_json(pending.match.hits),
+            pending.match.snippet,
+            iso(now),
+        ],
+    )
+    if row is None:
+        return None
+    _queue(db, alert_id, pending.destinations, now)
+    return alert_id, len(pending.destinations)
 
-    def due_deliveries(self, now: datetime, limit: int = 500) -> list[Delivery]:
-        """Pending deliveries whose next attempt is due, oldest first."""
-        rows = self.db.query(
-            "SELECT * FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? "
-            "ORDER BY next_attempt_at, id LIMIT ?",
-            [iso(now), limit],
+
+def insert_notice_alert(
+    db: Base, notice: int, content: HealthNotice, destinations: Sequence[str], now: datetime
+) -> str:
+    """Queue the stored notice ``notice`` for ``destinations`` as an alert of kind
+    ``health`` (no matches; its detail is the snippet); return the alert id."""
+    alert_id = uuid.uuid4().hex
+    db.execute(
+        "INSERT INTO alerts (id, watch, notice_id, matched, snippet, created_at, kind)"
+        " VALUES (?, ?, ?, '[]', ?, ?, 'health')",
+        [alert_id, content.watch, notice, content.detail, iso(now)],
+    )
+    _queue(db, alert_id, destinations, now)
+    return alert_id
+
+
+def _queue(db: Base, alert_id: str, destinations: Sequence[str], now: datetime) -> None:
+    """One pending delivery of the alert per destination, due now."""
+    db.executemany(
+        "INSERT INTO deliveries (alert_id, destination, next_attempt_at, created_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [(alert_id, d, iso(now), iso(now)) for d in destinations],
+    )
+
+
+def forget_alerts(db: Base, cutoff: datetime) -> int:
+    """Delete the alerts created before ``cutoff``, with their deliveries, once none of
+    them is still pending; return how many alerts."""
+    old = (
+        "SELECT id FROM alerts WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM"
+        " deliveries d WHERE d.alert_id = alerts.id AND d.state = 'pending')"
+    )
+    db.execute(f"DELETE FROM deliveries WHERE alert_id IN ({old})", [iso(cutoff)])
+    cursor = db.execute(f"DELETE FROM alerts WHERE id IN ({old})", [iso(cutoff)])
+    return int(cursor.rowcount)
+
+
+def first_alert_of_story(db: Base, story_id: int, *, besides: str = "") -> str | None:
+    """The id of the first alert on a story other than ``besides`` (what later alerts
+    on the story thread under); None when ``besides`` is itself the first."""
+    row = db.one(
+        "SELECT id FROM alerts WHERE story_id = ? ORDER BY created_at, rowid LIMIT 1",
+        [story_id],
+    )
+    return str(row["id"]) if row and row["id"] != besides else None
+
+
+def due_deliveries(db: Base, now: datetime, limit: int = 500) -> list[Delivery]:
+    """Pending deliveries whose next attempt is due, oldest first."""
+    rows = db.query(
+        "SELECT * FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? "
+        "ORDER BY next_attempt_at, id LIMIT ?",
+        [iso(now), limit],
+    )
+    return [_delivery(db, r) for r in rows]
+
+
+def due_for(db: Base, destination: str, now: datetime, limit: int = 500) -> list[Delivery]:
+    """One destination's pending deliveries that are due at ``now``, oldest first."""
+    rows = db.query(
+        "SELECT * FROM deliveries WHERE destination = ? AND state = 'pending' "
+        "AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+        [destination, iso(now), limit],
+    )
+    return [_delivery(db, r) for r in rows]
+
+
+def next_due_at(
+    db: Base, destination: str | None = None, after: datetime | None = None
+) -> datetime | None:
+    """When the earliest pending delivery (of ``destination``, or of any; falling due
+    after ``after``, if given) falls due."""
+    where = ""
+    params: list[Any] = []
+    if destination is not None:
+        where, params = " AND destination = ?", [destination]
+    if after is not None:
+        where, params = where + " AND next_attempt_at > ?", [*params, iso(after)]
+    row = db.one(
+        f"SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE state = 'pending'{where}",
+        params,
+    )
+    return from_iso(row["t"]) if row else None
+
+
+def pending_counts(db: Base) -> dict[str, int]:
+    """How many deliveries wait to be sent, by destination."""
+    rows = db.query(
+        "SELECT destination, COUNT(*) AS n FROM deliveries WHERE state = 'pending'"
+        " GROUP BY destination"
+    )
+    return {str(r["destination"]): int(r["n"]) for r in rows}
+
+
+def destination_state(db: Base, name: str) -> DestinationState:
+    """What the outbox remembers about destination ``name`` (fresh if nothing)."""
+    row = db.one("SELECT * FROM destination_state WHERE name = ?", [name])
+    if row is None:
+        return DestinationState(name)
+    return DestinationState(
+        name=name,
+        failures=int(row["failures"]),
+        paused_until=from_iso(row["paused_until"]),
+        last_error=row["last_error"],
+        last_success_at=from_iso(row["last_success_at"]),
+    )
+
+
+def assign_units(db: Base, units: Mapping[str, Sequence[int]]) -> None:
+    """Commit which message each delivery goes in (unit id -> delivery ids) before any
+    of them is sent, so that after a crash the same message goes out under the same key.
+    A delivery that already has a unit keeps it."""
+    with db.write():
+        for unit, ids in units.items():
+            db.executemany(
+                "UPDATE deliveries SET unit = ? WHERE id = ? AND unit IS NULL",
+                [(unit, i) for i in ids],
+            )
+
+
+def mark_sent(
+    db: Base, delivery_ids: int | Sequence[int], now: datetime, destination: str | None = None
+) -> None:
+    """The destination accepted these deliveries (one message); it is no longer paused."""
+    with db.write():
+        db.executemany(
+            "UPDATE deliveries SET state = 'sent', sent_at = ?, attempts = attempts + 1, "
+            "last_error = NULL WHERE id = ? AND state = 'pending'",
+            [(iso(now), i) for i in _ids(delivery_ids)],
         )
-        return [self._delivery(r) for r in list(rows)]
-
-    def due_for(self, destination: str, now: datetime, limit: int = 500) -> list[Delivery]:
-        """One destination's pending deliveries that are due at ``now``, oldest first."""
-        rows = self.db.query(
-            "SELECT * FROM deliveries WHERE destination = ? AND state = 'pending' "
-            "AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
-            [destination, iso(now), limit],
-        )
-        return [self._delivery(r) for r in list(rows)]
-
-    def next_due_at(
-        self, destination: str | None = None, after: datetime | None = None
-    ) -> datetime | None:
-        """When the earliest pending delivery (of ``destination``, or of any; falling due
-        after ``after``, if given) falls due."""
-        where = ""
-        params: list[Any] = []
         if destination is not None:
-            where, params = " AND destination = ?", [destination]
-        if after is not None:
-            where, params = where + " AND next_attempt_at > ?", [*params, iso(after)]
-        row = self._one(
-            f"SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE state = 'pending'{where}",
+            db.execute(
+                "INSERT INTO destination_state (name, failures, last_success_at) "
+                "VALUES (?, 0, ?) ON CONFLICT (name) DO UPDATE SET failures = 0, "
+                "paused_until = NULL, last_error = NULL, "
+                "last_success_at = excluded.last_success_at",
+                [destination, iso(now)],
+            )
+
+
+def mark_dead(db: Base, delivery_ids: int | Sequence[int], error: str, now: datetime) -> None:
+    """These deliveries failed for good: dead until ``alerts retry`` revives them."""
+    _attempted(db, delivery_ids, DeliveryState.DEAD, error, now)
+
+
+def schedule_retry(
+    db: Base, delivery_ids: int | Sequence[int], error: str, retry_at: datetime
+) -> None:
+    """These deliveries failed for now: pending again, due at ``retry_at``."""
+    _attempted(db, delivery_ids, DeliveryState.PENDING, error, retry_at)
+
+
+def _attempted(
+    db: Base, ids: int | Sequence[int], state: DeliveryState, error: str, next_at: datetime
+) -> None:
+    """Count one more failed attempt on each delivery and leave it in ``state``."""
+    with db.write():
+        db.executemany(
+            "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, "
+            "next_attempt_at = ? WHERE id = ?",
+            [(state.value, error, iso(next_at), i) for i in _ids(ids)],
+        )
+
+
+def pause_destination(db: Base, destination: str, error: str, until: datetime) -> None:
+    """The destination failed transiently: all of it waits until ``until``, and its
+    failures (which lengthen the next pause) grow by one."""
+    with db.write():
+        db.execute(
+            "INSERT INTO destination_state (name, failures, paused_until, last_error) "
+            "VALUES (?, 1, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+            "failures = failures + 1, paused_until = excluded.paused_until, "
+            "last_error = excluded.last_error",
+            [destination, iso(until), error],
+        )
+
+
+def give_up_older(db: Base, destination: str, before: datetime, error: str) -> int:
+    """Give up (dead) the destination's pending deliveries created before ``before``
+    (older than ``max_age`` while it fails); return how many."""
+    with db.write():
+        cursor = db.execute(
+            "UPDATE deliveries SET state = 'dead', last_error = ? WHERE destination = ? "
+            "AND state = 'pending' AND created_at < ?",
+            [f"given up: older than max_age while the destination fails ({error})",
+             destination, iso(before)],
+        )  # fmt: skip
+    return int(cursor.rowcount)
+
+
+def deliveries(
+    db: Base,
+    state: DeliveryState | None = None,
+    limit: int = 100,
+    destination: str | None = None,
+) -> list[Delivery]:
+    """Recent deliveries, newest first, optionally only in ``state`` / to ``destination``."""
+    clauses, params = [], []
+    if state is not None:
+        clauses.append("state = ?")
+        params.append(state.value)
+    if destination is not None:
+        clauses.append("destination = ?")
+        params.append(destination)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = db.query(
+        f"SELECT * FROM deliveries {where} ORDER BY created_at DESC, id DESC LIMIT ?",
+        [*params, limit],
+    )
+    return [_delivery(db, r) for r in rows]
+
+
+def retry_dead(db: Base, alert_ids: Sequence[str], now: datetime) -> int:
+    """Put dead deliveries (of these alerts, or all if empty) back into the queue, to
+    be sent again as new messages; their destinations' pauses end (the user says the
+    cause is fixed)."""
+    where = "state = 'dead'"
+    params: list[Any] = [iso(now)]
+    if alert_ids:
+        where += f" AND alert_id IN ({', '.join('?' for _ in alert_ids)})"
+        params += list(alert_ids)
+    with db.write():
+        db.execute(
+            "UPDATE destination_state SET paused_until = NULL WHERE name IN "
+            f"(SELECT destination FROM deliveries WHERE {where})",
+            params[1:],
+        )
+        cursor = db.execute(
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, attempts = 0, "
+            f"unit = NULL WHERE {where}",
             params,
         )
-        return from_iso(row["t"]) if row else None
+    return int(cursor.rowcount)
 
-    def destination_state(self, name: str) -> DestinationState:
-        """What the outbox remembers about destination ``name`` (fresh if nothing)."""
-        row = self._one("SELECT * FROM destination_state WHERE name = ?", [name])
-        if row is None:
-            return DestinationState(name)
-        return DestinationState(
-            name=name,
-            failures=int(row["failures"]),
-            paused_until=from_iso(row["paused_until"]),
-            last_error=row["last_error"],
-            last_success_at=from_iso(row["last_success_at"]),
+
+def alert(db: Base, alert_id: str) -> Alert:
+    """The alert ``alert_id`` as destinations render it: an article alert with its 'also'
+    sightings and thread, or a health notice dressed as the article it is shown as."""
+    row = db.one(_ALERT, [alert_id])
+    if row is None:
+        raise StoreError(f"no alert {alert_id}")
+    story = row["story_id"]
+    return Alert(
+        id=row["id"],
+        watch=row["watch"],
+        article=article_from_row(row),
+        feed=shown_feed(row),
+        matched=hits_from_json(row["matched"]),
+        snippet=row["snippet"],
+        created_at=from_iso(row["created_at"]) or datetime.min.replace(tzinfo=UTC),
+        also=tuple(_also(db, story, row["article_id"])) if story is not None else (),
+        thread_id=first_alert_of_story(db, story, besides=row["id"]) if story else None,
+        kind=row["kind"],
+    )
+
+
+def _also(db: Base, story_id: int, article_id: int) -> Iterator[Sighting]:
+    """Copies of the story other than the alerted (article, feed) pair."""
+    rows = db.query(
+        "SELECT COALESCE(e.title, a.title) AS title, COALESCE(e.link, a.link) AS link,"
+        f" f.url AS feed_url, {FEED_NAME}"
+        " FROM entries e JOIN articles a ON a.id = e.article_id"
+        " JOIN feeds f ON f.id = e.feed_id"
+        " WHERE a.story_id = ? AND NOT (e.article_id = ? AND e.feed_id = a.feed_id)"
+        " ORDER BY e.seen_at, e.rowid",
+        [story_id, article_id],
+    )
+    for r in rows:
+        yield Sighting(
+            title=r["title"],
+            url=r["link"],
+            feed=shown_feed(r),
         )
 
-    def assign_units(self, units: Mapping[str, Sequence[int]]) -> None:
-        """Commit which message each delivery goes in (unit id -> delivery ids) before any
-        of them is sent, so that after a crash the same message goes out under the same key.
-        A delivery that already has a unit keeps it."""
-        with self.write():
-            for unit, ids in units.items():
-                self.db.conn.executemany(
-                    "UPDATE deliveries SET unit = ? WHERE id = ? AND unit IS NULL",
-                    [(unit, i) for i in ids],
-                )
 
-    def mark_sent(
-        self, delivery_ids: int | Sequence[int], now: datetime, destination: str | None = None
-    ) -> None:
-        """The destination accepted these deliveries (one message); it is no longer paused."""
-        ids = [delivery_ids] if isinstance(delivery_ids, int) else list(delivery_ids)
-        with self.write():
-            self.db.conn.executemany(
-                "UPDATE deliveries SET state = 'sent', sent_at = ?, attempts = attempts + 1, "
-                "last_error = NULL WHERE id = ? AND state = 'pending'",
-                [(iso(now), i) for i in ids],
-            )
-            if destination is not None:
-                self.db.execute(
-                    "INSERT INTO destination_state (name, failures, last_success_at) "
-                    "VALUES (?, 0, ?) ON CONFLICT (name) DO UPDATE SET failures = 0, "
-                    "paused_until = NULL, last_error = NULL, "
-                    "last_success_at = excluded.last_success_at",
-                    [destination, iso(now)],
-                )
+def _thread_root(db: Base, alert_id: str, destination: str) -> str | None:
+    """The first earlier alert on the same story that went to the same destination
+    (preferably of the same watch): a later alert is a follow-up in its thread."""
+    row = db.one(
+        "SELECT first.id FROM alerts al JOIN alerts first ON first.story_id = al.story_id"
+        " AND first.rowid < al.rowid"
+        " JOIN deliveries d ON d.alert_id = first.id AND d.destination = ?"
+        " WHERE al.id = ? ORDER BY first.watch = al.watch DESC, first.rowid LIMIT 1",
+        [destination, alert_id],
+    )
+    return str(row["id"]) if row else None
 
-    def mark_failed(
-        self,
-        delivery_ids: int | Sequence[int],
-        error: str,
-        *,
-        retry_at: datetime | None,
-        now: datetime,
-        destination: str | None = None,
-        pause_until: datetime | None = None,
-        give_up_before: datetime | None = None,
-    ) -> int:
-        """An attempt failed: retry at ``retry_at``, or give up (dead) when it is None.
 
-        With ``pause_until`` the whole ``destination`` waits (a transient failure), and its
-        other pending deliveries created before ``give_up_before`` are given up as well.
-        Returns how many other deliveries were given up.
-        """
-        ids = [delivery_ids] if isinstance(delivery_ids, int) else list(delivery_ids)
-        state = DeliveryState.PENDING if retry_at is not None else DeliveryState.DEAD
-        with self.write():
-            self.db.conn.executemany(
-                "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, "
-                "next_attempt_at = ? WHERE id = ?",
-                [(state.value, error, iso(retry_at or now), i) for i in ids],
-            )
-            if destination is None or pause_until is None:
-                return 0
-            self.db.execute(
-                "INSERT INTO destination_state (name, failures, paused_until, last_error) "
-                "VALUES (?, 1, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-                "failures = failures + 1, paused_until = excluded.paused_until, "
-                "last_error = excluded.last_error",
-                [destination, iso(pause_until), error],
-            )
-            if give_up_before is None:
-                return 0
-            cursor = self.db.execute(
-                "UPDATE deliveries SET state = 'dead', last_error = ? WHERE destination = ? "
-                "AND state = 'pending' AND created_at < ?",
-                [f"given up: older than max_age while the destination fails ({error})",
-                 destination, iso(give_up_before)],
-            )  # fmt: skip
-            return int(cursor.rowcount)
+def _delivery(db: Base, row: Mapping[str, Any]) -> Delivery:
+    shown = alert(db, row["alert_id"])
+    # A destination threads only under a message it was itself sent.
+    thread = _thread_root(db, shown.id, row["destination"])
+    return Delivery(
+        id=int(row["id"]),
+        alert=replace(shown, thread_id=thread),
+        destination=row["destination"],
+        state=DeliveryState(row["state"]),
+        attempts=int(row["attempts"]),
+        next_attempt_at=from_iso(row["next_attempt_at"]),
+        last_error=row["last_error"],
+        sent_at=from_iso(row["sent_at"]),
+        unit=row["unit"],
+        created_at=from_iso(row["created_at"]),
+    )
 
-    def deliveries(
-        self,
-        state: DeliveryState | None = None,
-        limit: int = 100,
-        destination: str | None = None,
-    ) -> list[Delivery]:
-        """Recent deliveries, newest first, optionally only in ``state`` / to ``destination``."""
-        clauses, params = [], []
-        if state is not None:
-            clauses.append("state = ?")
-            params.append(state.value)
-        if destination is not None:
-            clauses.append("destination = ?")
-            params.append(destination)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self.db.query(
-            f"SELECT * FROM deliveries {where} ORDER BY created_at DESC, id DESC LIMIT ?",
-            [*params, limit],
-        )
-        return [self._delivery(r) for r in list(rows)]
 
-    def retry_dead(self, alert_ids: Sequence[str], now: datetime) -> int:
-        """Put dead deliveries (of these alerts, or all if empty) back into the queue, to
-        be sent again as new messages; their destinations' pauses end (the user says the
-        cause is fixed)."""
-        where = "state = 'dead'"
-        params: list[Any] = [iso(now)]
-        if alert_ids:
-            where += f" AND alert_id IN ({', '.join('?' for _ in alert_ids)})"
-            params += list(alert_ids)
-        with self.write():
-            self.db.execute(
-                "UPDATE destination_state SET paused_until = NULL WHERE name IN "
-                f"(SELECT destination FROM deliveries WHERE {where})",
-                params[1:],
-            )
-            cursor = self.db.execute(
-                "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, attempts = 0, "
-                f"unit = NULL WHERE {where}",
-                params,
-            )
-        return int(cursor.rowcount)
-
-    def alert(self, alert_id: str) -> Alert:
-        """The alert ``alert_id`` as destinations render it, with its 'also' sightings."""
-        row = self._one(
-            "SELECT al.*, a.feed_id, a.entry_key, a.link, a.link_key, a.title, a.summary,"
-            f" a.content, a.published, a.author, f.url AS feed_url, {FEED_NAME}"
-            " FROM alerts al JOIN articles a ON a.id = al.article_id"
-            " JOIN feeds f ON f.id = a.feed_id WHERE al.id = ?",
-            [alert_id],
-        )
-        if row is None:
-            raise StoreError(f"no alert {alert_id}")
-        article = article_from_row(row)
-        return Alert(
-            id=row["id"],
-            watch=row["watch"],
-            article=article,
-            feed=shown_feed(row),
-            matched=hits_from_json(row["matched"]),
-            snippet=row["snippet"],
-            created_at=from_iso(row["created_at"]) or datetime.min.replace(tzinfo=UTC),
-            also=tuple(self._also(int(row["story_id"]), int(row["article_id"]))),
-            thread_id=self.first_alert_of_story(int(row["story_id"]), besides=row["id"]),
-            kind=row["kind"],
-        )
-
-    def _also(self, story_id: int, article_id: int) -> Iterator[Sighting]:
-        """Copies of the story other than the alerted (article, feed) pair."""
-        rows = self.db.query(
-            "SELECT COALESCE(e.title, a.title) AS title, COALESCE(e.link, a.link) AS link,"
-            f" f.url AS feed_url, {FEED_NAME}"
-            " FROM entries e JOIN articles a ON a.id = e.article_id"
-            " JOIN feeds f ON f.id = e.feed_id"
-            " WHERE a.story_id = ? AND NOT (e.article_id = ? AND e.feed_id = a.feed_id)"
-            " ORDER BY e.seen_at, e.rowid",
-            [story_id, article_id],
-        )
-        for r in rows:
-            yield Sighting(
-                title=r["title"],
-                url=r["link"],
-                feed=shown_feed(r),
-            )
-
-    def _thread_root(self, alert_id: str, destination: str) -> str | None:
-        """The first earlier alert on the same story that went to the same destination
-        (preferably of the same watch): a later alert is a follow-up in its thread."""
-        row = self._one(
-            "SELECT first.id FROM alerts al JOIN alerts first ON first.story_id = al.story_id"
-            " AND first.rowid < al.rowid"
-            " JOIN deliveries d ON d.alert_id = first.id AND d.destination = ?"
-            " WHERE al.id = ? ORDER BY first.watch = al.watch DESC, first.rowid LIMIT 1",
-            [destination, alert_id],
-        )
-        return str(row["id"]) if row else None
-
-    def _delivery(self, row: Mapping[str, Any]) -> Delivery:
-        alert = self.alert(row["alert_id"])
-        # A destination threads only under a message it was itself sent.
-        thread = self._thread_root(alert.id, row["destination"])
-        return Delivery(
-            id=int(row["id"]),
-            alert=replace(alert, thread_id=thread),
-            destination=row["destination"],
-            state=DeliveryState(row["state"]),
-            attempts=int(row["attempts"]),
-            next_attempt_at=from_iso(row["next_attempt_at"]),
-            last_error=row["last_error"],
-            sent_at=from_iso(row["sent_at"]),
-            unit=row["unit"],
-            created_at=from_iso(row["created_at"]),
-        )
+def _ids(delivery_ids: int | Sequence[int]) -> list[int]:
+    """One delivery id or several, as a list."""
+    return [delivery_ids] if isinstance(delivery_ids, int) else list(delivery_ids)

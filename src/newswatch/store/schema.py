@@ -1,6 +1,6 @@
 """The database schema and the conversions between rows and values.
 
-The migrations ``m001``…``m007`` are applied in order by ``sqlite_utils``, which records each
+The migrations ``m001``…``m008`` are applied in order by ``sqlite_utils``, which records each
 applied one by its function name: never rename or reorder them, only add new ones. Here too
 are the text form of times (``iso``/``from_iso``) and the row-to-value converters every
 layer of the store shares.
@@ -187,7 +187,58 @@ def m007_story_fingerprints(db: sqlite_utils.Database) -> None:
     )
 
 
-NOTICE_KEY_PREFIX = "newswatch:notice:"  # entry keys of the articles that carry notices
+@migrations()
+def m008_notices(db: sqlite_utils.Database) -> None:
+    """Feed-health notices in a table of their own. Until now each notice rode on an
+    article of its own (entry key ``newswatch:notice:…``, no link) in a story of its own,
+    which every query of articles had to filter out. Each moves to ``notices`` under its
+    article's id, with its alert and pending deliveries; an alert of kind ``health`` refers
+    to its notice and has no article or story. ``alerts`` is rebuilt (SQLite cannot drop a
+    NOT NULL) with its rowids, which order a story's alerts; foreign keys are off while
+    migrating and checked before the commit (``Base``)."""
+    db.executescript(
+        """
+        CREATE TABLE notices (
+            id INTEGER PRIMARY KEY,
+            feed_id INTEGER NOT NULL REFERENCES feeds(id),
+            health TEXT,  -- NULL: a notice from before m008, which did not record it
+            title TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        INSERT INTO notices (id, feed_id, title, detail, created_at)
+            SELECT a.id, a.feed_id, a.title, a.summary, al.created_at
+            FROM alerts al JOIN articles a ON a.id = al.article_id WHERE al.kind = 'health';
+        CREATE TABLE alerts_m008 (
+            id TEXT PRIMARY KEY,
+            watch TEXT NOT NULL,
+            story_id INTEGER REFERENCES stories(id),     -- NULL for a notice
+            article_id INTEGER REFERENCES articles(id),  -- NULL for a notice
+            notice_id INTEGER REFERENCES notices(id),    -- set for kind 'health' only
+            matched TEXT NOT NULL,
+            snippet TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'article',
+            UNIQUE (watch, story_id),
+            CHECK ((article_id IS NULL) = (notice_id IS NOT NULL))
+        );
+        INSERT INTO alerts_m008 (rowid, id, watch, story_id, article_id, notice_id, matched,
+                                 snippet, created_at, kind)
+            SELECT rowid, id, watch,
+                   CASE kind WHEN 'health' THEN NULL ELSE story_id END,
+                   CASE kind WHEN 'health' THEN NULL ELSE article_id END,
+                   CASE kind WHEN 'health' THEN article_id END,
+                   matched, snippet, created_at, kind
+            FROM alerts;
+        DROP TABLE alerts;
+        ALTER TABLE alerts_m008 RENAME TO alerts;
+        CREATE INDEX alerts_story ON alerts(story_id, created_at);
+        CREATE INDEX alerts_notice ON alerts(notice_id) WHERE notice_id IS NOT NULL;
+        DELETE FROM stories WHERE id IN
+            (SELECT story_id FROM articles WHERE entry_key LIKE 'newswatch:notice:%');
+        DELETE FROM articles WHERE entry_key LIKE 'newswatch:notice:%';
+        """
+    )
 
 
 def iso(value: datetime | None) -> str | None:

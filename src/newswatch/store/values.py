@@ -1,6 +1,7 @@
 """The store's own frozen values: what callers pass in (``FeedUpdate``, ``PendingAlert``,
-``StoryRules``, ``HealthNotice``) and what it hands back (``PollRecord``, ``PruneReport``,
-``StoredArticle``). Kept apart from the SQL so every layer of the store can name them.
+``StoryRules``, ``HealthRules``, ``HealthNotice``) and what it hands back (``PollRecord``,
+``PruneReport``, ``StoredArticle``). Kept apart from the SQL so the protocol, every
+table group and every engine can name them.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from newswatch.models import Article, FeedRef, Match, StorySignature
+from newswatch.models import Article, FeedRef, FeedState, Match, StorySignature
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,7 @@ class FeedUpdate:
 
 @dataclass(frozen=True, slots=True)
 class PruneReport:
-    """What :meth:`Store.prune` removed."""
+    """What :meth:`Store.prune` removed (notices that lost their alert are not counted)."""
 
     alerts: int = 0  # alerts deleted with their finished deliveries
     tombstoned: int = 0  # articles reduced to their identity keys
@@ -49,6 +50,28 @@ class HealthNotice:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthChange:
+    """A feed's newly decided health, and the notice that announces it (None: recorded
+    without a word, e.g. the end of a failure that was never announced)."""
+
+    health: str
+    notice: HealthNotice | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HealthRules:
+    """How a commit decides whether a poll changed the feed's health (SPEC ``health:``).
+
+    ``judge`` is given the feed's state as the poll left it, inside the write, and says
+    what changed (None: nothing); it is ``newswatch.health``'s rule, passed in because the
+    store must not import another stage. A notice is queued for ``notify``, if any.
+    """
+
+    judge: Callable[[FeedState], HealthChange | None]
+    notify: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class PendingAlert:
     """An alert the pipeline wants for a new article: a match and the destinations it owes."""
 
@@ -58,7 +81,7 @@ class PendingAlert:
 
 @dataclass(frozen=True, slots=True)
 class StoryRules:
-    """How :meth:`Store.record_poll` recognises the same story (SPEC §4).
+    """How :meth:`Store.commit_poll` recognises the same story (SPEC §4).
 
     ``signatures`` holds the LSH keys and fingerprints of this poll's articles by
     ``entry_key``; ``same`` says whether a new article's fingerprint and a stored
@@ -80,11 +103,14 @@ class StoryRules:
 
 @dataclass(frozen=True, slots=True)
 class PollRecord:
-    """What :meth:`Store.record_poll` did."""
+    """What :meth:`Store.commit_poll` (or ``commit_fetch``) did."""
 
     new_articles: tuple[Article, ...] = ()
-    alerts: tuple[str, ...] = ()  # ids of the alerts created
+    alerts: tuple[str, ...] = ()  # ids of the article alerts created
     deliveries: int = 0
+    health: HealthChange | None = None  # the feed's health, when the poll changed it
+    notice: str | None = None  # id of the alert that queued the health notice, if any
+    alert_watches: tuple[str, ...] = ()  # the watch of each alert in ``alerts``
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,147 @@
+"""``SQLiteStore``: the :class:`~newswatch.store.protocol.Store` on one SQLite file.
+
+It is the shared base (the connection, ``write()``) and a thin front over the table
+groups (``feeds``, ``articles``, ``stories``, ``outbox``, ``notices``) and the units of
+work that span them (``units``); the SQL lives there, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from newswatch.models import Alert, Article, Delivery, DeliveryState, DestinationState, FeedState
+from newswatch.store import articles as _articles
+from newswatch.store import feeds as _feeds
+from newswatch.store import outbox, units
+from newswatch.store.base import Base
+from newswatch.store.values import (
+    FeedUpdate,
+    HealthRules,
+    PendingAlert,
+    PollRecord,
+    PruneReport,
+    StoredArticle,
+    StoryRules,
+)
+
+
+class SQLiteStore(Base):
+    """The database. Not thread-safe: one thread uses one SQLiteStore (``AsyncStore``
+    gives asyncio a dedicated thread for it)."""
+
+    def ensure_feeds(self, feeds: Iterable[tuple[str, str | None]]) -> None:
+        """See :meth:`Store.ensure_feeds`."""
+        _feeds.ensure(self, feeds)
+
+    def feed_state(self, url: str) -> FeedState:
+        """See :meth:`Store.feed_state`."""
+        return _feeds.state(self, url)
+
+    def feed_states(self) -> list[FeedState]:
+        """See :meth:`Store.feed_states`."""
+        return _feeds.states(self)
+
+    def unseen(self, feed_url: str, articles: Sequence[Article]) -> list[Article]:
+        """See :meth:`Store.unseen`."""
+        return _articles.unseen(self, _feeds.find(self, feed_url), articles)
+
+    def commit_poll(
+        self,
+        feed_url: str,
+        update: FeedUpdate,
+        articles: Sequence[Article],
+        alerts: Mapping[str, Sequence[PendingAlert]],
+        now: datetime,
+        stories: StoryRules | None = None,
+        *,
+        document: Sequence[str] | None = None,
+        health: HealthRules | None = None,
+    ) -> PollRecord:
+        """See :meth:`Store.commit_poll`."""
+        return units.commit_poll(
+            self, feed_url, update, articles, alerts, now, stories, document=document, health=health
+        )
+
+    def commit_fetch(
+        self, feed_url: str, update: FeedUpdate, now: datetime, health: HealthRules | None = None
+    ) -> PollRecord:
+        """See :meth:`Store.commit_fetch`."""
+        return units.commit_fetch(self, feed_url, update, now, health)
+
+    def articles_since(
+        self, since: datetime | None, limit: int | None = None
+    ) -> list[StoredArticle]:
+        """See :meth:`Store.articles_since`."""
+        return _articles.since(self, since, limit)
+
+    def prune(self, before: datetime, now: datetime) -> PruneReport:
+        """See :meth:`Store.prune`."""
+        return units.prune(self, before, now)
+
+    def due_deliveries(self, now: datetime, limit: int = 500) -> list[Delivery]:
+        """See :meth:`Store.due_deliveries`."""
+        return outbox.due_deliveries(self, now, limit)
+
+    def due_for(self, destination: str, now: datetime, limit: int = 500) -> list[Delivery]:
+        """See :meth:`Store.due_for`."""
+        return outbox.due_for(self, destination, now, limit)
+
+    def next_due_at(
+        self, destination: str | None = None, after: datetime | None = None
+    ) -> datetime | None:
+        """See :meth:`Store.next_due_at`."""
+        return outbox.next_due_at(self, destination, after)
+
+    def pending_counts(self) -> dict[str, int]:
+        """See :meth:`Store.pending_counts`."""
+        return outbox.pending_counts(self)
+
+    def destination_state(self, name: str) -> DestinationState:
+        """See :meth:`Store.destination_state`."""
+        return outbox.destination_state(self, name)
+
+    def assign_units(self, units: Mapping[str, Sequence[int]]) -> None:
+        """See :meth:`Store.assign_units`."""
+        outbox.assign_units(self, units)
+
+    def mark_sent(
+        self, delivery_ids: int | Sequence[int], now: datetime, destination: str | None = None
+    ) -> None:
+        """See :meth:`Store.mark_sent`."""
+        outbox.mark_sent(self, delivery_ids, now, destination)
+
+    def mark_dead(self, delivery_ids: int | Sequence[int], error: str, now: datetime) -> None:
+        """See :meth:`Store.mark_dead`."""
+        outbox.mark_dead(self, delivery_ids, error, now)
+
+    def schedule_retry(
+        self, delivery_ids: int | Sequence[int], error: str, retry_at: datetime
+    ) -> None:
+        """See :meth:`Store.schedule_retry`."""
+        outbox.schedule_retry(self, delivery_ids, error, retry_at)
+
+    def pause_destination(self, destination: str, error: str, until: datetime) -> None:
+        """See :meth:`Store.pause_destination`."""
+        outbox.pause_destination(self, destination, error, until)
+
+    def give_up_older(self, destination: str, before: datetime, error: str) -> int:
+        """See :meth:`Store.give_up_older`."""
+        return outbox.give_up_older(self, destination, before, error)
+
+    def deliveries(
+        self,
+        state: DeliveryState | None = None,
+        limit: int = 100,
+        destination: str | None = None,
+    ) -> list[Delivery]:
+        """See :meth:`Store.deliveries`."""
+        return outbox.deliveries(self, state, limit, destination)
+
+    def retry_dead(self, alert_ids: Sequence[str], now: datetime) -> int:
+        """See :meth:`Store.retry_dead`."""
+        return outbox.retry_dead(self, alert_ids, now)
+
+    def alert(self, alert_id: str) -> Alert:
+        """See :meth:`Store.alert`."""
+        return outbox.alert(self, alert_id)

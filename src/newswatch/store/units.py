@@ -1,0 +1,145 @@
+"""The units of work that span the table groups, each one ``BEGIN IMMEDIATE`` transaction:
+a poll (``commit_poll``, or ``commit_fetch`` when there was no document) and ``prune``.
+
+One poll is one write (DESIGN rule 4): the document's entries, the new articles and their
+stories, their alerts with their deliveries (the outbox pattern), the feed's state, and the
+change of its health with the notice that announces it all commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from newswatch.models import Article
+from newswatch.store import articles, feeds, notices, outbox, stories
+from newswatch.store.base import Base
+from newswatch.store.values import (
+    FeedUpdate,
+    HealthChange,
+    HealthRules,
+    PendingAlert,
+    PollRecord,
+    PruneReport,
+    StoryRules,
+)
+
+
+def commit_poll(
+    db: Base,
+    feed_url: str,
+    update: FeedUpdate,
+    candidates: Sequence[Article],
+    alerts: Mapping[str, Sequence[PendingAlert]],
+    now: datetime,
+    story_rules: StoryRules | None = None,
+    *,
+    document: Sequence[str] | None = None,
+    health: HealthRules | None = None,
+) -> PollRecord:
+    """Commit one poll that parsed a document, at once.
+
+    ``document`` holds the entry keys the document lists (so pruning knows what is still
+    in a feed). ``alerts`` maps a candidate's ``entry_key`` to the alerts it causes if it
+    really is new — decided here, inside the write; copies of known articles are recorded
+    as sightings, never alerted. With ``story_rules`` a new article that is a near-duplicate
+    of a recent one joins its story, so two copies recorded at once still meet; alerts are
+    unique per (watch, story). With ``health``, the feed's updated state is judged and a
+    change recorded and announced in the same write.
+    """
+    new: list[Article] = []
+    created: list[tuple[str, int]] = []
+    watches: list[str] = []
+    with db.write():
+        feed = feeds.feed_id(db, feed_url)
+        if document is not None:
+            feeds.mark_document(db, feed, document, now)
+        if story_rules is not None:
+            stories.prune_index(db, now - story_rules.window, story_rules.prune)
+        for article in candidates:
+            placed = _place(db, feed, article, now, story_rules)
+            if placed is None:
+                continue
+            new.append(article)
+            for pending in alerts.get(article.entry_key, ()):
+                if (alert := outbox.insert_alert(db, *placed, pending, now)) is not None:
+                    created.append(alert)
+                    watches.append(pending.match.watch)
+        feeds.apply_update(db, feed, update, now)
+        if new:
+            feeds.count_new(db, feed, len(new), now)
+        change, notice = _judge_health(db, feed, feed_url, health, now)
+    ids = tuple(alert_id for alert_id, _ in created)
+    deliveries = sum(n for _, n in created)
+    return PollRecord(tuple(new), ids, deliveries, change, notice, tuple(watches))
+
+
+def commit_fetch(
+    db: Base, feed_url: str, update: FeedUpdate, now: datetime, health: HealthRules | None = None
+) -> PollRecord:
+    """Commit one poll that yielded no document (an error, a 304, a 410, Retry-After):
+    the feed's state and, with ``health``, the change of its health, in one write."""
+    with db.write():
+        feed = feeds.feed_id(db, feed_url)
+        feeds.apply_update(db, feed, update, now)
+        change, notice = _judge_health(db, feed, feed_url, health, now)
+    return PollRecord(health=change, notice=notice)
+
+
+def _place(
+    db: Base, feed: int, article: Article, now: datetime, rules: StoryRules | None
+) -> tuple[int, int] | None:
+    """Store ``article`` if new: its (article id, story id). A copy of a known article is
+    recorded as a sighting instead (None)."""
+    copy_of = articles.known(db, feed, article)
+    if copy_of is not None:
+        articles.record_sighting(db, feed, article, copy_of, now)
+        return None
+    signature = rules.signatures.get(article.entry_key) if rules is not None else None
+    keyed = signature if signature is not None and signature.keys else None
+    story = None
+    if rules is not None and keyed is not None:
+        story = stories.story_of(db, keyed, rules, now)
+    if story is None:
+        story = stories.new_story(db, now)
+    article_id = articles.insert(db, feed, story, article, now)
+    if keyed is not None:
+        stories.index(db, article_id, keyed, now)
+    return article_id, story
+
+
+def _judge_health(
+    db: Base, feed: int, feed_url: str, rules: HealthRules | None, now: datetime
+) -> tuple[HealthChange | None, str | None]:
+    """Judge the feed's state as this write left it; record a change of health and queue
+    its notice. Returns the change (if any) and the notice's alert id (if queued)."""
+    if rules is None:
+        return None, None
+    change = rules.judge(feeds.state(db, feed_url))
+    if change is None:
+        return None, None
+    feeds.set_health(db, feed, change.health)
+    if change.notice is None or not rules.notify:
+        return change, None
+    notice = notices.insert(db, feed, change.health, change.notice, now)
+    return change, outbox.insert_notice_alert(db, notice, change.notice, rules.notify, now)
+
+
+def prune(db: Base, before: datetime, now: datetime) -> PruneReport:
+    """Bound the database: forget what is older than ``before`` except what dedup needs.
+
+    - Alerts created before it, with their deliveries, once none is still pending; the
+      notices those alerts carried.
+    - Articles first seen before it and no longer behind any alert become tombstones:
+      their text is dropped, their identity (entry keys, normalized link) is kept, so an
+      item that is still in a feed is still known and never alerts again.
+    - A tombstone is deleted only when no feed has shown it since ``before`` and it is
+      missing from the latest document of every feed that had it.
+    """
+    with db.write():
+        alerts = outbox.forget_alerts(db, before)
+        notices.forget_unalerted(db)
+        tombstoned = articles.tombstone(db, before, now)
+        forgotten = articles.forget(db, before)
+        stories.delete_empty(db)
+    return PruneReport(alerts, tombstoned, forgotten)
