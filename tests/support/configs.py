@@ -12,8 +12,8 @@ from newswatch.config import Settings, loads_config
 from newswatch.errors import ConfigError
 
 SOURCE = Path("conf/w.yaml")
-VALID_KEYS = "database, poll, terms, feeds, watches, health, stories, retention, destinations"
-TYPES = "slack, webhook, email, console"
+VALID_KEYS = "database, poll, terms, opml, feeds, watches, health, stories, retention, destinations"
+TYPES = "slack, webhook, email, console, apprise"
 
 
 def load(text: str, env: dict[str, str] | None = None) -> Settings:
