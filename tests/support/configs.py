@@ -13,9 +13,9 @@ from newswatch.errors import ConfigError
 
 SOURCE = Path("conf/w.yaml")
 VALID_KEYS = (
-    "database, poll, terms, feeds, watches, health, stories, retention, destinations, metrics"
+    "database, poll, terms, opml, feeds, watches, health, stories, retention, destinations, metrics"
 )
-TYPES = "slack, webhook, email, console"
+TYPES = "slack, webhook, email, console, apprise"
 
 
 def load(text: str, env: dict[str, str] | None = None) -> Settings:

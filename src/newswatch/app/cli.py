@@ -412,5 +412,19 @@ def demo(ctx: click.Context, keep: bool) -> None:
     run_async(run_demo(settings, clock=utcnow, out=sys.stdout, keep=keep))
 
 
+@main.group()
+def opml() -> None:
+    """Feed lists in OPML, the format feed readers import and export."""
+
+
+@opml.command("export")
+@click.pass_context
+def opml_export(ctx: click.Context) -> None:
+    """Print every configured feed (YAML and OPML, enabled or not) as an OPML 2.0 document."""
+    from newswatch.config import opml_document
+
+    click.echo(opml_document(settings_from(ctx, secrets=False).feeds))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -8,9 +8,9 @@ date-triggered job skipped once is gone for good). The watchdog checks that ever
 a next run, and that none is overdue.
 The delivery worker (``newswatch.delivery``: one lane task per destination) runs beside
 the polls and is woken when a poll creates alerts. SIGHUP or a change
-of the config file on disk reloads; an invalid edit is logged and the last good config
-keeps running. SIGTERM/SIGINT stop within about ten seconds. No apscheduler object leaves
-this module.
+of the config file (or of an OPML file it names) on disk reloads; an invalid edit is
+logged and the last good config keeps running. SIGTERM/SIGINT stop within about ten
+seconds. No apscheduler object leaves this module.
 """
 
 from __future__ import annotations
@@ -71,6 +71,12 @@ def _file_signature(path: Path) -> tuple[int, int, int] | None:
     return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
+def _config_signature(path: Path, opml: tuple[Path, ...]) -> tuple[object, ...] | None:
+    """The config file's signature and its OPML files'; None while the config is missing."""
+    main = _file_signature(path)
+    return None if main is None else (main, *(_file_signature(file) for file in opml))
+
+
 class Daemon:
     """``newswatch run``: everything that happens between start and stop."""
 
@@ -104,7 +110,7 @@ class Daemon:
         self.due: dict[str, datetime] = {}  # feed URL -> when its next poll is to start
         self.gone: set[str] = set()  # feeds that answered 410: no longer polled
         self.rng = random.Random()  # noqa: S311 - scheduling jitter, not cryptography
-        self._config_signature = _file_signature(config_path)
+        self._config_signature = _config_signature(config_path, settings.opml)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -118,7 +124,7 @@ class Daemon:
         async with open_runtime(self.settings, clock=self.clock, stdout=self.stdout) as rt:
             self.rt = rt
             self.scheduler.start()
-            self._schedule_all(self.settings.feeds)
+            self._schedule_all(self.settings.active_feeds)
             self.deliverer = Deliverer(rt, on_report=self._delivered)
             if server is not None:
                 server.start()
@@ -227,7 +233,7 @@ class Daemon:
 
     async def _poll(self, url: str) -> None:
         """Poll the feed once, then schedule its next poll (now that this one is over)."""
-        feed = next((f for f in self.settings.feeds if f.url == url), None)
+        feed = next((f for f in self.settings.active_feeds if f.url == url), None)
         if feed is None or self.rt is None:
             return
         self.due.pop(url, None)
@@ -251,7 +257,7 @@ class Daemon:
     def _reschedule(self, url: str, when: datetime | None) -> None:
         """The feed's next poll at ``when``, else one interval from now; none once the
         daemon is stopping or a reload removed the feed."""
-        feed = next((f for f in self.settings.feeds if f.url == url), None)
+        feed = next((f for f in self.settings.active_feeds if f.url == url), None)
         if feed is None or self.stopping.is_set():
             return
         when = when or self.clock() + self.settings.feed_interval(feed)
@@ -264,15 +270,17 @@ class Daemon:
         while not self.stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.reload_requested.wait(), CONFIG_CHECK_EVERY)
-            signature = _file_signature(self.config_path)
+            signature = _config_signature(self.config_path, self.settings.opml)
             by_signal = self.reload_requested.is_set()
             if by_signal or (signature is not None and signature != self._config_signature):
                 self.reload_requested.clear()
                 if not by_signal:
                     await asyncio.sleep(0.2)  # let an editor finish writing
-                    signature = _file_signature(self.config_path)
+                    signature = _config_signature(self.config_path, self.settings.opml)
                 self._config_signature = signature
                 await self.reload("SIGHUP" if by_signal else "file changed")
+                # A reload may name other OPML files: watch those from now on.
+                self._config_signature = _config_signature(self.config_path, self.settings.opml)
 
     async def reload(self, reason: str) -> bool:
         """Load the config again; apply it only if it is entirely valid."""
@@ -307,13 +315,13 @@ class Daemon:
         old_settings = self.settings
         await reconfigure(self.rt, settings, stdout=self.stdout)
         self.settings = settings
-        old = {f.url for f in old_settings.feeds}
-        new = {f.url for f in settings.feeds}
+        old = {f.url for f in old_settings.active_feeds}
+        new = {f.url for f in settings.active_feeds}
         for url in old - new:
             self.due.pop(url, None)
             with contextlib.suppress(Exception):
                 self.scheduler.remove_job(url)
-        self._schedule_all(tuple(f for f in settings.feeds if f.url not in old))
+        self._schedule_all(tuple(f for f in settings.active_feeds if f.url not in old))
         log.info(
             "configuration reloaded feeds=%d (+%d -%d) watches=%d",
             len(new),
@@ -360,7 +368,7 @@ class Daemon:
         running = {url: started for url, started in self.polls_in_flight.values()}
         late = self.clock() - OVERDUE_GRACE
         found = []
-        for feed in self.settings.feeds:
+        for feed in self.settings.active_feeds:
             if feed.url in self.gone:
                 continue
             if feed.url in running:

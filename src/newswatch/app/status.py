@@ -28,7 +28,8 @@ class FeedStatus:
 
     name: str
     state: FeedState
-    condition: str  # health.condition: new, ok, warning, erroring, failing, stale, gone
+    # health.condition (new, ok, warning, erroring, failing, stale, gone), or disabled
+    condition: str
 
     @property
     def url(self) -> str:
@@ -52,7 +53,7 @@ def feed_statuses(
     for feed in settings.feeds:
         state = states.get(feed.url) or FeedState(url=feed.url, current_url=feed.url)
         name = feed.name or state.title or redact_feed_url(feed.url)
-        shown = health.condition(state, settings.health, now)
+        shown = health.condition(state, settings.health, now) if feed.enabled else "disabled"
         rows.append(FeedStatus(printable(name, 200), state, shown))
     return rows
 
@@ -97,7 +98,7 @@ def to_json(row: FeedStatus) -> dict[str, Any]:
         "warning": printable(s.warning, ERROR_WIDTH) if s.warning else None,
         "items_seen": s.items_seen,
         "last_new_item": _stamp(s.last_new_item_at),
-        "next_poll": _stamp(next_poll(s)),
+        "next_poll": None if row.condition == "disabled" else _stamp(next_poll(s)),
         "gone": s.gone,
     }
 
@@ -117,7 +118,7 @@ def table(rows: Sequence[FeedStatus], now: datetime) -> list[str]:
                 str(s.last_status or "-"),
                 str(s.error_streak),
                 str(s.items_seen),
-                "never" if s.gone else _ago(next_poll(s), now),
+                "never" if s.gone or row.condition == "disabled" else _ago(next_poll(s), now),
             )
         )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]

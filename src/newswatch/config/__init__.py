@@ -2,8 +2,10 @@
 
 from newswatch.config.checks import Check, ValueProblem
 from newswatch.config.loader import load_config, loads_config
+from newswatch.config.opml import merge_feeds, opml_document, read_opml
 from newswatch.config.paths import resolve_database
 from newswatch.config.schema import (
+    AppriseDestination,
     ConsoleDestination,
     Destination,
     EmailDestination,
@@ -26,6 +28,7 @@ from newswatch.config.yamldoc import MAX_NODES, substitute_env
 
 __all__ = [
     "MAX_NODES",
+    "AppriseDestination",
     "Check",
     "ConsoleDestination",
     "Destination",
@@ -47,9 +50,12 @@ __all__ = [
     "format_size",
     "load_config",
     "loads_config",
+    "merge_feeds",
+    "opml_document",
     "parse_duration",
     "parse_rate",
     "parse_size",
+    "read_opml",
     "resolve_database",
     "substitute_env",
 ]

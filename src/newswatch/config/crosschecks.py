@@ -7,6 +7,7 @@ pydantic validates each section on its own; what a watch's ``notify``, ``feeds``
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, Final
 
 from newswatch.config.wording import SECTIONS, one_of, suggest
@@ -17,13 +18,14 @@ __all__ = ["cross_check"]
 _GROUP_NAME: Final = re.compile(r"^\w[\w-]*$")
 
 
-def cross_check(doc: Document) -> list[Issue]:
-    """Checks that span sections: names unique, references defined."""
+def cross_check(doc: Document, more_feeds: Sequence[str] = ()) -> list[Issue]:
+    """Checks that span sections: names unique, references defined. ``more_feeds`` are
+    the names and URLs of feeds from elsewhere (OPML files) that watches may name."""
     issues: list[Issue] = []
     _check_database(doc, issues)
     destinations = _unique_names(doc, "destinations", issues)
     _unique_names(doc, "watches", issues)
-    feeds = _check_feeds(doc, issues)
+    feeds = _check_feeds(doc, issues) + list(more_feeds)
     groups = _check_terms(doc, issues)
     for i, watch in items_of(doc.data, "watches"):
         where = ("watches", i)

@@ -8,6 +8,8 @@ at its ``PATH:LINE:COLUMN``:
 2. pydantic validates the data against :mod:`newswatch.config.schema`; each error's ``loc``
    is walked back through the node tree to its place in the file, and reworded
    (:mod:`newswatch.config.validation`).
+   OPML files named by ``opml:`` are read then (:mod:`newswatch.config.opml`), their
+   problems placed in those files, and their feeds merged into ``feeds``.
 3. Cross-checks between sections (:mod:`newswatch.config.crosschecks`): unknown
    destinations, feeds and term groups; names used twice.
 4. The *checks* the caller passes (:mod:`newswatch.config.checks`): what only a later
@@ -25,6 +27,7 @@ from pydantic import ValidationError
 
 from newswatch.config.checks import Check, ValueProblem, caret_excerpt, value_position
 from newswatch.config.crosschecks import cross_check
+from newswatch.config.opml import OpmlFeed, merge_feeds, read_opml
 from newswatch.config.paths import ca_file_problems, resolve_paths
 from newswatch.config.schema import Settings, WatchSettings
 from newswatch.config.validation import Translator, explaining, unknown_key, validate
@@ -37,6 +40,7 @@ from newswatch.config.yamldoc import (
     mark_of,
     position,
     read_document,
+    texts_of,
 )
 from newswatch.errors import ConfigError, ConfigProblem
 
@@ -86,15 +90,39 @@ def loads_config(
     settings, errors = validate(doc)
     translator = Translator(doc)
     issues += [translator.issue(error) for error in explaining(errors)]
-    issues += cross_check(doc)
-    problems = _problems(doc, issues, str(path))
+    opml_feeds, opml_problems = _read_opml(doc, path, issues)
+    issues += cross_check(doc, [ref for f in opml_feeds for ref in (f.url, f.name) if ref])
+    problems = _problems(doc, issues, str(path)) + opml_problems
     if settings is not None:
-        settings = resolve_paths(settings, path, env)
+        feeds = merge_feeds(settings.feeds, opml_feeds)
+        settings = resolve_paths(settings.model_copy(update={"feeds": feeds}), path, env)
         problems += _checked(doc, text, str(path), ca_file_problems(settings))
     problems += _run_checks(doc, text, str(path), settings, checks)
     if problems or settings is None:
         raise ConfigError(problems)
     return settings
+
+
+def _read_opml(
+    doc: Document, path: Path, issues: list[Issue]
+) -> tuple[list[OpmlFeed], list[ConfigProblem]]:
+    """The feeds of the ``opml:`` files (relative to ``path``'s folder), and the problems
+    inside them; a file that cannot be read is reported at its ``opml:`` entry."""
+    feeds: list[OpmlFeed] = []
+    problems: list[ConfigProblem] = []
+    for i, name in texts_of(doc.data.get("opml")):
+        file = path.parent / name
+        try:
+            found, bad = read_opml(file)
+        except ConfigError as exc:
+            problems += exc.problems
+        except OSError as exc:
+            message = f"cannot read OPML file {file}: {exc.strerror or exc}"
+            issues.append(Issue(("opml",), message, doc.node(("opml", i))))
+        else:
+            feeds += found
+            problems += bad
+    return feeds, problems
 
 
 def _run_checks(

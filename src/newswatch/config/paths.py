@@ -34,7 +34,13 @@ def resolve_paths(settings: Settings, source: Path, env: Mapping[str, str]) -> S
         for dest in settings.destinations
     )
     database = resolve_database(settings.database, source, env)
-    update = {"source": source, "database": database, "destinations": destinations}
+    opml = tuple(source.parent / file for file in settings.opml)
+    update = {
+        "source": source,
+        "database": database,
+        "destinations": destinations,
+        "opml": opml,
+    }
     return settings.model_copy(update=update)
 
 

@@ -175,6 +175,29 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+def _header_value(value: str) -> str:
+    """Text that can stand in an HTTP header: one line, no control characters."""
+    if not value.strip():
+        raise ValueError("must not be empty")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise ValueError("must be one line without control characters (it is sent as a header)")
+    return value.strip()
+
+
+def _header_name(value: str) -> str:
+    """An HTTP header name (RFC 9110 token)."""
+    if not _HEADER_NAME.fullmatch(value):
+        raise ValueError(f"'{value}' is not an HTTP header name (letters, digits and -)")
+    return value
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")
+HeaderName = Annotated[str, AfterValidator(_header_name)]
+HeaderSecret = Annotated[
+    SecretStr, AfterValidator(lambda v: SecretStr(_header_value(v.get_secret_value())))
+]
+
+
 class PollSettings(_Strict):
     """Defaults for fetching every feed."""
 
@@ -185,6 +208,7 @@ class PollSettings(_Strict):
     first_run: Annotated[timedelta | Literal["all", "none"], BeforeValidator(parse_first_run)] = (
         timedelta(hours=24)
     )
+    user_agent: Annotated[str, AfterValidator(_header_value)] | None = None
 
 
 class FeedSettings(_Strict):
@@ -193,6 +217,13 @@ class FeedSettings(_Strict):
     url: HttpUrl
     name: Name | None = None
     interval: Interval | None = None
+    enabled: bool = True
+    # Sent with every request of this feed; values may be credentials (masked, never logged).
+    headers: dict[HeaderName, HeaderSecret] = Field(default_factory=dict)
+
+    def plain_headers(self) -> dict[str, str]:
+        """The headers to send, secrets revealed (only the fetcher sees this)."""
+        return {name: value.get_secret_value() for name, value in self.headers.items()}
 
 
 class WatchSettings(_Strict):
@@ -347,8 +378,36 @@ class ConsoleDestination(_Delivery):
     template: Template | None = None
 
 
+def _apprise_url(value: SecretStr) -> SecretStr:
+    """A URL the apprise library can use (checked by apprise itself; imports it)."""
+    from newswatch.config.appriseurls import apprise_problem
+
+    problem = apprise_problem(value.get_secret_value())
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+AppriseUrl = Annotated[SecretStr, AfterValidator(_apprise_url)]
+
+
+class AppriseDestination(_Delivery):
+    """Any service the apprise library reaches (Telegram, Discord, ntfy, Matrix, Teams...):
+    one notification per alert or digest to every URL; the URLs are credentials."""
+
+    name: Name
+    type: Literal["apprise"]
+    urls: tuple[AppriseUrl, ...] = Field(min_length=1)
+    format: Literal["text", "markdown", "html"] = "text"
+    timeout: Duration = timedelta(seconds=30)
+
+
 Destination = Annotated[
-    SlackDestination | WebhookDestination | EmailDestination | ConsoleDestination,
+    SlackDestination
+    | WebhookDestination
+    | EmailDestination
+    | ConsoleDestination
+    | AppriseDestination,
     Field(discriminator="type"),
 ]
 
@@ -384,6 +443,8 @@ class Settings(_Strict):
     terms: dict[
         str, Annotated[tuple[Annotated[str, Field(min_length=1)], ...], Field(min_length=1)]
     ] = Field(default_factory=dict)
+    # OPML files whose feeds join ``feeds`` at load (the loader reads and merges them).
+    opml: tuple[Path, ...] = ()
     feeds: tuple[FeedSettings, ...] = ()
     watches: tuple[WatchSettings, ...] = ()
     health: HealthSettings = HealthSettings()
@@ -408,6 +469,11 @@ class Settings(_Strict):
             if dest.name == name:
                 return dest
         raise KeyError(name)
+
+    @property
+    def active_feeds(self) -> tuple[FeedSettings, ...]:
+        """The feeds that are polled: every feed but those with ``enabled: false``."""
+        return tuple(feed for feed in self.feeds if feed.enabled)
 
     def feed_interval(self, feed: FeedSettings) -> timedelta:
         """The poll interval of ``feed``."""

@@ -12,7 +12,9 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from newswatch.config.appriseurls import scheme_of
 from newswatch.config.schema import (
+    AppriseDestination,
     ConsoleDestination,
     Destination,
     EmailDestination,
@@ -51,7 +53,10 @@ def describe(settings: Settings) -> str:
     if settings.terms:
         groups = (f"@{name} ({len(words)} variants)" for name, words in settings.terms.items())
         lines.append("terms: " + ", ".join(groups))
-    lines.append(f"feeds: {len(settings.feeds)}")
+    if settings.opml:
+        lines.append("opml: " + ", ".join(str(path) for path in settings.opml))
+    disabled = len(settings.feeds) - len(settings.active_feeds)
+    lines.append(f"feeds: {len(settings.feeds)}" + (f" ({disabled} disabled)" if disabled else ""))
     lines += [f"  {_feed(settings, feed)}" for feed in settings.feeds]
     lines.append(f"watches: {len(settings.watches)}")
     lines += [f"  {_watch(settings, watch)}" for watch in settings.watches]
@@ -124,13 +129,19 @@ def _poll(poll: PollSettings) -> str:
         f"poll: every {format_duration(poll.interval)}, timeout {format_duration(poll.timeout)}, "
         f"at most {format_size(poll.max_bytes)} a feed, {poll.concurrency} feeds at once, "
         f"first fetch of a feed: {first}"
+        + (f", user agent {poll.user_agent!r}" if poll.user_agent else "")
     )
 
 
 def _feed(settings: Settings, feed: FeedSettings) -> str:
-    every = f"every {format_duration(settings.feed_interval(feed))}"
-    url = _public_url(feed.url)
-    return f"{feed.name}: {url}, {every}" if feed.name else f"{url}, {every}"
+    parts = [_public_url(feed.url)]
+    parts.append(
+        f"every {format_duration(settings.feed_interval(feed))}" if feed.enabled else "disabled"
+    )
+    if feed.headers:  # names only: the values may be credentials
+        parts.append("headers " + ", ".join(sorted(feed.headers)))
+    text = ", ".join(parts)
+    return f"{feed.name}: {text}" if feed.name else text
 
 
 def _public_url(url: str) -> str:
@@ -221,6 +232,12 @@ def _destination_kind(dest: Destination) -> str:
         return (
             f"{dest.name}: email to {', '.join(dest.to)} from {dest.sender} via "
             f"{dest.host}:{dest.effective_port} ({dest.security}){login}"
+        )
+    if isinstance(dest, AppriseDestination):
+        # Only the services: the rest of an Apprise URL is its credential.
+        shown = ", ".join(f"{scheme_of(url.get_secret_value())}://…" for url in dest.urls)
+        return (
+            f"{dest.name}: apprise {shown} ({dest.format}, timeout {format_duration(dest.timeout)})"
         )
     assert isinstance(dest, ConsoleDestination)
     return f"{dest.name}: console (standard output)"

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from newswatch.config.schema import (
+    AppriseDestination,
     ConsoleDestination,
     EmailDestination,
     FeedSettings,
@@ -37,6 +38,7 @@ _DESTINATION_TYPES: Final[dict[str, type[BaseModel]]] = {
     "webhook": WebhookDestination,
     "email": EmailDestination,
     "console": ConsoleDestination,
+    "apprise": AppriseDestination,
 }
 _LIST_MODELS: Final[dict[str, type[BaseModel]]] = {
     "feeds": FeedSettings,
@@ -143,9 +145,11 @@ class Translator:
 
 def _is_secret(loc: Loc) -> bool:
     """Whether the value at ``loc`` may be a credential that must not be echoed."""
+    if len(loc) > 2 and loc[0] == "feeds":
+        return loc[2] == "headers"
     if not loc or loc[0] != "destinations":
         return False
-    return any(part in ("url", "secret", "password", "headers") for part in loc[2:])
+    return any(part in ("url", "urls", "secret", "password", "headers") for part in loc[2:])
 
 
 def _wording(error: ErrorDetails, value: Any) -> str:

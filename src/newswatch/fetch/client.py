@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
@@ -83,7 +83,10 @@ class Fetcher:
     """Fetches feeds politely (per-host and global concurrency limits) with hard caps.
 
     One instance is shared by all feeds so that the limits hold across them. Time spent
-    waiting for a free slot is not charged to a fetch's deadline.
+    waiting for a free slot is not charged to a fetch's deadline. ``feed_headers`` are
+    extra request headers by feed URL (a feed's own ``headers:``); they go with every
+    request of that feed to its own origin, never along a redirect to another origin, and
+    follow the feed to the URL a permanent redirect gave it.
     """
 
     def __init__(
@@ -97,8 +100,10 @@ class Fetcher:
         user_agent: str = DEFAULT_USER_AGENT,
         clock: Callable[[], datetime],
         transport: httpx.AsyncBaseTransport | None = None,
+        feed_headers: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self._timeout = timeout
+        self._feed_headers = {url: dict(h) for url, h in (feed_headers or {}).items() if h}
         self._max_bytes = max_bytes
         self._per_host = per_host
         self._max_redirects = max_redirects
@@ -189,12 +194,14 @@ class Fetcher:
     ) -> FetchResult:
         """Request ``url`` and follow redirects under the policy, then build the result."""
         headers = self._request_headers(etag, last_modified)
-        current = httpx.URL(url)
+        extra = self._feed_headers.get(url, {})
+        current = origin = httpx.URL(url)
         chain = Chain(current, self._max_redirects)
         while True:
+            sent = {**extra, **headers} if _same_origin(current, origin) else headers
             # Host slot first: feeds queued behind a busy host must not hold global slots.
             async with self._host_slot(current.host), self._slots, budget.charge():
-                hop = await self._exchange(current, headers)
+                hop = await self._exchange(current, sent)
             decision = classify(hop.status)
             if decision.redirect is None:
                 break
@@ -210,6 +217,8 @@ class Fetcher:
             async with budget.charge():
                 current = await chain.follow(current, location, decision.redirect)
         permanent_url = str(current) if chain.permanent else None
+        if permanent_url is not None and extra and _same_origin(current, origin):
+            self._feed_headers.setdefault(permanent_url, extra)  # the feed's next URL
         return self._result(url, hop, permanent_url, etag, last_modified)
 
     async def _exchange(self, url: httpx.URL, headers: dict[str, str]) -> _Hop:
@@ -266,6 +275,11 @@ class Fetcher:
             max_age=parse_max_age(hop.headers.get("cache-control")) if fresh else None,
             error=decision.error,
         )
+
+
+def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:
+    """Same scheme, host and port: where a feed's own headers (credentials) may go."""
+    return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
 
 
 def _validator(received: str | None, sent: str | None, fresh: bool) -> str | None:

@@ -2,8 +2,8 @@
 
 ``build_notifiers`` turns the validated destinations into ``Notifier`` objects. Each
 destination type is one module, whole: its payload or message, its digest and its client
-(``webhook``, ``slack``, ``email``, ``console``); all of them start from the feed text that
-``notify.clean`` made safe, and report failures as ``TransientDeliveryError`` or
+(``webhook``, ``slack``, ``email``, ``console``, ``apprise``); all of them start from the
+feed text that ``notify.clean`` made safe, and report failures as ``TransientDeliveryError`` or
 ``PermanentDeliveryError``. ``base`` holds the ``Notifier`` protocol and what the HTTP
 notifiers share; ``templates`` is the Jinja sandbox for user templates.
 """
@@ -18,12 +18,14 @@ from typing import TextIO
 import httpx
 
 from newswatch.config.schema import (
+    AppriseDestination,
     ConsoleDestination,
     Destination,
     EmailDestination,
     SlackDestination,
     WebhookDestination,
 )
+from newswatch.notify.apprise import AppriseNotifier
 from newswatch.notify.base import Notifier
 from newswatch.notify.console import ConsoleNotifier
 from newswatch.notify.email import EmailNotifier
@@ -32,6 +34,7 @@ from newswatch.notify.webhook import WebhookNotifier
 from newswatch.waits import parse_retry_after
 
 __all__ = [
+    "AppriseNotifier",
     "ConsoleNotifier",
     "EmailNotifier",
     "Notifier",
@@ -69,6 +72,8 @@ def build_notifiers(
             # Loading the system trust store costs ~20 ms: once for all email destinations.
             email_context = email_context or ssl.create_default_context()
             notifiers[dest.name] = EmailNotifier(dest, ssl_context=email_context)
+        elif isinstance(dest, AppriseDestination):
+            notifiers[dest.name] = AppriseNotifier(dest)  # imports apprise: only then
         elif isinstance(dest, ConsoleDestination):
             notifiers[dest.name] = ConsoleNotifier(dest.name, stdout, template=dest.template)
         else:

@@ -90,6 +90,20 @@ def clean_title(alert: Alert, limit: int) -> str:
     return cut(clean_line(alert.article.title) or "(untitled)", limit)
 
 
+def headline(alert: Alert, limit: int) -> str:
+    """``[newswatch] <watch>: <title>``: the one-line title of an alert in every medium
+    that has one (email subject, Apprise title), at most ``limit`` characters."""
+    title = clean_line(alert.article.title) or "(untitled)"
+    return cut(f"[newswatch] {clean_line(alert.watch)}: {title}", limit)
+
+
+def digest_headline(digest: Digest, limit: int) -> str:
+    """``[newswatch] <watch>: 12 alerts — <first title>``, at most ``limit`` characters."""
+    first = clean_title(digest.alerts[0], limit) if digest.alerts else ""
+    text = f"[newswatch] {clean_line(digest.watch)}: {count_alerts(digest)}"
+    return cut(f"{text} — {first}" if first else text, limit)
+
+
 def count_alerts(digest: Digest) -> str:
     """``1 alert`` or ``12 alerts``: how every digest names its size."""
     n = len(digest.alerts)

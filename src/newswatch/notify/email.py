@@ -36,6 +36,8 @@ from newswatch.notify.clean import (
     clean_title,
     count_alerts,
     cut,
+    digest_headline,
+    headline,
     human_time,
     marked_snippet,
     matched_terms,
@@ -59,8 +61,7 @@ _LABEL_UNSAFE = re.compile(r"[^a-z0-9-]+")
 
 def email_subject(alert: Alert) -> str:
     """``[newswatch] <watch>: <title>``: one line, no controls, at most ``SUBJECT_MAX``."""
-    title = clean_line(alert.article.title) or "(untitled)"
-    return cut(f"[newswatch] {clean_line(alert.watch)}: {title}", SUBJECT_MAX)
+    return headline(alert, SUBJECT_MAX)
 
 
 def message_id(alert_id: str) -> str:
@@ -222,9 +223,7 @@ def mail(
 
 def email_digest_subject(digest: Digest) -> str:
     """``[newswatch] <watch>: 12 alerts — <first title>``, one line, at most SUBJECT_MAX."""
-    first = clean_title(digest.alerts[0], SUBJECT_MAX) if digest.alerts else ""
-    text = f"[newswatch] {clean_line(digest.watch)}: {count_alerts(digest)}"
-    return cut(f"{text} — {first}" if first else text, SUBJECT_MAX)
+    return digest_headline(digest, SUBJECT_MAX)
 
 
 def _digest_text(digest: Digest) -> str:

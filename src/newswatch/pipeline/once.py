@@ -51,9 +51,9 @@ class OnceSummary:
 async def run_once(
     settings: Settings, *, clock: Callable[[], datetime], stdout: TextIO | None = None
 ) -> OnceSummary:
-    """``run --once``: poll every feed once, then deliver everything that is due."""
+    """``run --once``: poll every enabled feed once, then deliver everything that is due."""
     async with open_runtime(settings, clock=clock, stdout=stdout) as rt:
-        polls = await poll_feeds(rt, settings.feeds)
+        polls = await poll_feeds(rt, settings.active_feeds)
         delivery = await deliver_all(rt)
         await prune(rt)
     return OnceSummary(tuple(polls), delivery)

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from newswatch.config import Settings
 from newswatch.fetch import DEFAULT_USER_AGENT, Fetcher
@@ -62,16 +63,43 @@ async def prune(rt: Runtime) -> PruneReport:
     return report
 
 
-def fetcher_for(settings: Settings, clock: Callable[[], datetime]) -> Fetcher:
-    """A fetcher with the caps of ``settings.poll``."""
+def fetcher_for(
+    settings: Settings, clock: Callable[[], datetime], moved: Mapping[str, str] | None = None
+) -> Fetcher:
+    """The fetcher for ``settings``: ``poll.user_agent`` (else newswatch's own) and each
+    feed's ``headers``, also under the URL a permanent redirect moved it to (``moved``)."""
     poll = settings.poll
     return Fetcher(
         timeout=poll.timeout.total_seconds(),
         max_bytes=poll.max_bytes,
         concurrency=poll.concurrency,
-        user_agent=user_agent(),
+        user_agent=poll.user_agent or user_agent(),
         clock=clock,
+        feed_headers=_feed_headers(settings, moved or {}),
     )
+
+
+def _feed_headers(settings: Settings, moved: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Headers by URL; a feed moved to another origin does not take them along."""
+    found: dict[str, dict[str, str]] = {}
+    for feed in settings.active_feeds:
+        if feed.headers:
+            found[feed.url] = feed.plain_headers()
+            current = moved.get(feed.url)
+            if current is not None and _origin(current) == _origin(feed.url):
+                found[current] = found[feed.url]
+    return found
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
+
+
+async def _moved(store: AsyncStore, settings: Settings) -> dict[str, str]:
+    """The current URL of each feed with headers whose stored URL differs from its own."""
+    states = [await store.call(Store.feed_state, f.url) for f in settings.feeds if f.headers]
+    return {s.url: s.current_url for s in states if s.current_url != s.url}
 
 
 @contextlib.asynccontextmanager
@@ -88,7 +116,7 @@ async def open_runtime(
     rt = Runtime(
         settings=settings,
         store=store,
-        fetcher=fetcher_for(settings, clock),
+        fetcher=fetcher_for(settings, clock, await _moved(store, settings)),
         workers=workers or WorkerPool(),
         watchlist=compile_watchlist(settings),
         notifiers=build_notifiers(settings.destinations, user_agent=user_agent(), stdout=stdout),
@@ -109,16 +137,21 @@ async def open_runtime(
 async def reconfigure(rt: Runtime, settings: Settings, *, stdout: TextIO | None = None) -> None:
     """Swap a new configuration into a running runtime. The parts it replaces are closed
     once work in flight with them has had time to finish."""
-    old_fetcher = rt.fetcher if settings.poll != rt.settings.poll else None
+    changed = settings.poll != rt.settings.poll or _headers(settings) != _headers(rt.settings)
+    old_fetcher = rt.fetcher if changed else None
     old_notifiers = rt.notifiers
     grace = rt.settings.poll.timeout.total_seconds() + 5.0
     await rt.store.call(Store.ensure_feeds, [(f.url, f.name) for f in settings.feeds])
     rt.watchlist = compile_watchlist(settings)
     rt.notifiers = build_notifiers(settings.destinations, user_agent=user_agent(), stdout=stdout)
     if old_fetcher is not None:
-        rt.fetcher = fetcher_for(settings, rt.clock)
+        rt.fetcher = fetcher_for(settings, rt.clock, await _moved(rt.store, settings))
     rt.settings = settings
     rt.retired.append(asyncio.create_task(_retire(old_fetcher, old_notifiers, grace)))
+
+
+def _headers(settings: Settings) -> dict[str, dict[str, str]]:
+    return {feed.url: feed.plain_headers() for feed in settings.feeds if feed.headers}
 
 
 async def _retire(fetcher: Fetcher | None, notifiers: Mapping[str, Notifier], grace: float) -> None:
