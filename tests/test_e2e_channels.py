@@ -153,7 +153,7 @@ def test_apprise_fails_then_recovers_and_delivers_once(tmp_path: Path, feeds: Fe
         config = write(tmp_path, feeds, hook)
         first = newswatch(config, "--verbose", "run", "--once", FEED_TOKEN="tok-9876")
         assert first.returncode == 0, first.stderr
-        assert "delivered 0, failed 1" in first.stderr
+        assert "Deliveries: 0 sent, 1 failed" in first.stderr
         time.sleep(1.2)
         second = newswatch(config, "--verbose", "run", "--once", FEED_TOKEN="tok-9876")
         time.sleep(0.1)
@@ -161,7 +161,7 @@ def test_apprise_fails_then_recovers_and_delivers_once(tmp_path: Path, feeds: Fe
         delivered = [r for r in hook.requests if r.json()["title"].startswith("[newswatch]")]
     # The same article in three feeds is one alert: one failed attempt, then one delivery.
     assert len(delivered) == 2
-    assert "delivered 1, failed 0" in second.stderr
+    assert "Deliveries: 1 sent, 0 failed" in second.stderr
     (ok,) = [r.json() for r in delivered[1:]]
     assert ok["title"] == f"[newswatch] belarus: {STORY.title}"
     assert "Matched: Lukashenko (title)" in ok["message"]

@@ -43,8 +43,7 @@ class OnceSummary:
             f"polled {plural(len(self.polls), 'feed')} ({feeds or 'none'}); "
             f"{plural(sum(p.new_articles for p in self.polls), 'new article')}; "
             f"{plural(sum(p.alerts for p in self.polls), 'new alert')}. "
-            f"Deliveries: {d.sent} sent, {d.failed} failed (will be retried), {d.dead} dead "
-            f"in {plural(d.messages, 'message')}"
+            f"Deliveries: {d.sent} sent, {d.failed} failed (will be retried), {d.dead} dead"
         )
 
 
