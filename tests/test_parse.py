@@ -38,6 +38,7 @@ GOLDEN = {
     "rss_missing_guids.xml": "https://noguid.example.org/rss",
     "rss_duplicate_guids.xml": "https://dup.example.org/rss",
     "rss_odd_dates.xml": "https://dates.example.org/rss",
+    "rss_dates_world.xml": "https://world-dates.example.net/rss",
     "billion_laughs.xml": "https://laughs.example.org/rss",
     "rss091.xml": "http://oldschool.example.net/rss.xml",
     "rss092.xml": "https://dispatch.example.org/rss",
@@ -284,6 +285,33 @@ def test_duplicate_guids_keep_first() -> None:
 def test_odd_dates(key: str, expected: datetime | None) -> None:
     """Dates become aware UTC; unreadable or implausible (year 2999, 1900) ones are None."""
     assert by_key(load("rss_odd_dates.xml"))[key].published == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("ru", datetime(2022, 11, 15, 21, 38, 15, tzinfo=UTC)),
+        ("uk", datetime(2022, 11, 15, 22, 38, 15, tzinfo=UTC)),
+        ("be", datetime(2022, 11, 15, 21, 38, 15, tzinfo=UTC)),
+        ("it", datetime(2022, 11, 15, 23, 38, 15, tzinfo=UTC)),
+        ("de", datetime(2023, 3, 16, 9, 0, tzinfo=UTC)),
+        ("fr", datetime(2022, 2, 17, 9, 0, tzinfo=UTC)),
+        ("es", datetime(2023, 1, 2, 9, 0, tzinfo=UTC)),
+        ("pl", datetime(2022, 11, 15, 23, 38, 15, tzinfo=UTC)),
+        ("pm", datetime(2023, 12, 16, 14, 2, 33, tzinfo=UTC)),
+        ("msk", datetime(2022, 11, 16, 10, 0, tzinfo=UTC)),
+        ("cet", datetime(2022, 11, 16, 10, 0, tzinfo=UTC)),
+        ("garbage", None),
+        ("garbage-then-created", datetime(2022, 11, 16, 7, 0, tzinfo=UTC)),
+        ("dcterms-created", datetime(2022, 11, 16, 9, 0, tzinfo=UTC)),
+        ("dc-created", datetime(2022, 11, 16, 7, 0, tzinfo=UTC)),
+        ("impossible", None),
+    ],
+)
+def test_dates_of_the_world(key: str, expected: datetime | None) -> None:
+    """Month names in other languages, AM/PM and zone names are read from the feed's text;
+    garbage and impossible days are no date; created is read when nothing better exists."""
+    assert by_key(load("rss_dates_world.xml"))[key].published == expected
 
 
 def test_permalink_guid_that_is_not_a_url() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from newswatch.errors import ParseError
 from newswatch.models import Article, ParsedFeed
 from newswatch.parse.articles import Limits, build_article, collect
-from newswatch.parse.dates import iso_date
+from newswatch.parse.dates import first_date
 from newswatch.parse.html import collapse, to_text
 from newswatch.parse.identity import safe_link
 
@@ -54,7 +54,7 @@ def _json_article(item: Mapping[str, Any], limits: Limits) -> Article:
     guid = item.get("id")
     html = _json_text(item.get("content_html"), limits.max_chars, "text/html")
     content = html or _json_text(item.get("content_text"), limits.max_chars)
-    published = iso_date(item.get("date_published")) or iso_date(item.get("date_modified"))
+    published = first_date((item.get("date_published"), item.get("date_modified")))
     return build_article(
         limits,
         guid=str(guid) if isinstance(guid, str | int) and not isinstance(guid, bool) else None,
