@@ -39,6 +39,8 @@ GOLDEN = {
     "rss_duplicate_guids.xml": "https://dup.example.org/rss",
     "rss_odd_dates.xml": "https://dates.example.org/rss",
     "rss_dates_world.xml": "https://world-dates.example.net/rss",
+    "rss_authors.xml": "https://bylines.example.com/rss",
+    "atom_authors.xml": "https://bylines.example.com/atom",
     "billion_laughs.xml": "https://laughs.example.org/rss",
     "rss091.xml": "http://oldschool.example.net/rss.xml",
     "rss092.xml": "https://dispatch.example.org/rss",
@@ -182,6 +184,27 @@ def test_json_feed_10_author_object() -> None:
     feed = load("jsonfeed10.json")
     assert feed.version == "json1"
     assert feed.articles[0].author == "Single Author"
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "author"),
+    [
+        ("rss_authors.xml", "email-then-name", "Jane Doe"),  # feedparser: "a (Jane Doe"
+        ("rss_authors.xml", "name-then-email", "Jane Doe"),  # feedparser: "Jane Doe <a>"
+        ("rss_authors.xml", "bare-email", "desk@news.media"),  # feedparser: "a"
+        ("rss_authors.xml", "mailto", "Night Desk"),
+        ("rss_authors.xml", "quoted", "Doe, Jane"),
+        ("rss_authors.xml", "name-only", "Алесь Пятровіч"),
+        ("rss_authors.xml", "parentheses", "Jane Doe (Minsk)"),
+        ("atom_authors.xml", "urn:example:name-and-email", "Jane Doe (Minsk)"),
+        ("atom_authors.xml", "urn:example:email-only", "desk@news.media"),
+        ("atom_authors.xml", "urn:example:name-holding-address", "Jane Doe"),
+    ],
+)
+def test_authors_not_cut_apart(name: str, key: str, author: str) -> None:
+    """Authors come from the text the feed wrote: an address beside a name goes, the name
+    stays whole; a bare address stays as it is."""
+    assert by_key(load(name))[key].author == author
 
 
 def test_belarus_cp1251() -> None:

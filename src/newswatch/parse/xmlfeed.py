@@ -16,6 +16,7 @@ import feedparser
 from newswatch.errors import ParseError
 from newswatch.models import Article, ParsedFeed
 from newswatch.parse.articles import Limits, build_article, collect
+from newswatch.parse.authors import author_name
 from newswatch.parse.dates import first_date
 from newswatch.parse.html import to_text
 from newswatch.parse.identity import safe_link
@@ -141,10 +142,18 @@ def _xml_link(entry: Mapping[str, Any], base: str) -> str | None:
 
 
 def _xml_author(entry: Mapping[str, Any], limit: int) -> str:
-    """The entry's author: the name feedparser parsed out, else the author text as written."""
+    """The entry's author from the text the feed wrote, not feedparser's
+    ``author_detail.name``, which its e-mail stripping cuts apart. Only an Atom author's
+    name is taken as parsed: from ``<name>``, feedparser writes ``author`` as ``name (email)``
+    itself."""
+    text = entry.get("author")
+    if not isinstance(text, str):
+        return ""
     detail = entry.get("author_detail") or {}
-    name = detail.get("name") or entry.get("author") or ""
-    return to_text(name, "", limit) if isinstance(name, str) else ""
+    name, email = detail.get("name"), detail.get("email")
+    if isinstance(name, str) and email and text == f"{name} ({email})":
+        return to_text(name, "", limit)
+    return to_text(author_name(text), "", limit)
 
 
 def _ttl(value: object) -> float | None:
