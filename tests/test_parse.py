@@ -41,6 +41,8 @@ GOLDEN = {
     "rss_dates_world.xml": "https://world-dates.example.net/rss",
     "rss_authors.xml": "https://bylines.example.com/rss",
     "atom_authors.xml": "https://bylines.example.com/atom",
+    "jsonfeed10_wild.json": "https://wild.example.net/feed.json",
+    "jsonfeed11_wild.json": "https://wild11.example.net/feed.json",
     "billion_laughs.xml": "https://laughs.example.org/rss",
     "rss091.xml": "http://oldschool.example.net/rss.xml",
     "rss092.xml": "https://dispatch.example.org/rss",
@@ -205,6 +207,48 @@ def test_authors_not_cut_apart(name: str, key: str, author: str) -> None:
     """Authors come from the text the feed wrote: an address beside a name goes, the name
     stays whole; a bare address stays as it is."""
     assert by_key(load(name))[key].author == author
+
+
+def test_json_feed_as_written_in_the_wild_10() -> None:
+    """JSON Feed 1.0 from http://jsonfeed.org: numeric ids become strings, items without an
+    author have the feed's, RFC 822 and lower-case t/z dates are read."""
+    feed = load("jsonfeed10_wild.json")
+    assert feed.version == "json1"
+    items = by_key(feed)
+    assert list(items) == ["1001", "1002", "own-author", "garbage-date", "no-date"]
+    assert [a.author for a in feed.articles[:3]] == ["Feed Desk", "Feed Desk", "Item Writer"]
+    assert items["1001"].published == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+    assert items["1002"].published == datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
+    assert items["own-author"].published == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert items["garbage-date"].published == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert items["no-date"].published is None
+
+
+def test_json_feed_as_written_in_the_wild_11() -> None:
+    """JSON Feed 1.1 with a www. version URL and a trailing slash: feed authors inherited
+    (also by an empty authors list), an item's own authors win."""
+    feed = load("jsonfeed11_wild.json")
+    assert feed.version == "json11"
+    assert [a.author for a in feed.articles] == ["Olga, Pavel", "Ivan", "Olga, Pavel"]
+    assert feed.articles[0].entry_key == "7"
+    assert feed.articles[1].published == datetime(2023, 12, 16, 14, 2, 33, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("version", "name"),
+    [
+        ("https://jsonfeed.org/version/1", "json1"),
+        ("http://jsonfeed.org/version/1", "json1"),
+        ("https://jsonfeed.org/version/1.1", "json11"),
+        ("HTTPS://JSONFEED.ORG/version/1.1/", "json11"),
+        ("https://jsonfeed.org/version/2", "json"),
+        ("https://jsonfeed.org/version/1/extra", "json1"),
+    ],
+)
+def test_json_feed_any_version_url(version: str, name: str) -> None:
+    """Any jsonfeed.org/version/... URL is a JSON Feed."""
+    body = json.dumps({"version": version, "items": [{"id": "a"}]}).encode()
+    assert parse_feed(body, feed_url=FEED_URL).version == name
 
 
 def test_belarus_cp1251() -> None:
