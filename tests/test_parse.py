@@ -43,6 +43,7 @@ GOLDEN = {
     "atom_authors.xml": "https://bylines.example.com/atom",
     "jsonfeed10_wild.json": "https://wild.example.net/feed.json",
     "jsonfeed11_wild.json": "https://wild11.example.net/feed.json",
+    "rss_cut_html.xml": "https://cut.example.org/rss",
     "billion_laughs.xml": "https://laughs.example.org/rss",
     "rss091.xml": "http://oldschool.example.net/rss.xml",
     "rss092.xml": "https://dispatch.example.org/rss",
@@ -282,6 +283,24 @@ def test_cdata_html_is_plain_text() -> None:
     )
     for hidden in ("tracking", "color", "Enable JavaScript", "ad text", "comment"):
         assert hidden not in article.summary
+
+
+@pytest.mark.parametrize(
+    ("key", "summary"),
+    [
+        ("unclosed-object", "Watch the briefing:\nThe minister said talks would resume on Monday."),
+        ("unclosed-iframe", "The map:\nRoads around Minsk stay closed until Friday."),
+        ("embed", "The clip:\nCrowds gathered outside the station."),
+        ("closed-object", "Talks resumed."),
+        ("cut-tail-plain", "Talks resumed in Vilnius. The minister said"),
+        ("cut-tail-html", "Talks resumed in Vilnius.\nThe minister said"),
+        ("unclosed-title", "Before the rest of the text"),
+    ],
+)  # fmt: skip
+def test_cut_and_unclosed_html(key: str, summary: str) -> None:
+    """An unclosed <object>/<iframe> does not swallow the rest of a description; a tag cut
+    off at the end is dropped, not shown."""
+    assert by_key(load("rss_cut_html.xml"))[key].summary == summary
 
 
 def test_relative_links_resolved() -> None:
