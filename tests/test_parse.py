@@ -38,6 +38,12 @@ GOLDEN = {
     "rss_missing_guids.xml": "https://noguid.example.org/rss",
     "rss_duplicate_guids.xml": "https://dup.example.org/rss",
     "rss_odd_dates.xml": "https://dates.example.org/rss",
+    "rss_dates_world.xml": "https://world-dates.example.net/rss",
+    "rss_authors.xml": "https://bylines.example.com/rss",
+    "atom_authors.xml": "https://bylines.example.com/atom",
+    "jsonfeed10_wild.json": "https://wild.example.net/feed.json",
+    "jsonfeed11_wild.json": "https://wild11.example.net/feed.json",
+    "rss_cut_html.xml": "https://cut.example.org/rss",
     "billion_laughs.xml": "https://laughs.example.org/rss",
     "rss091.xml": "http://oldschool.example.net/rss.xml",
     "rss092.xml": "https://dispatch.example.org/rss",
@@ -183,6 +189,69 @@ def test_json_feed_10_author_object() -> None:
     assert feed.articles[0].author == "Single Author"
 
 
+@pytest.mark.parametrize(
+    ("name", "key", "author"),
+    [
+        ("rss_authors.xml", "email-then-name", "Jane Doe"),  # feedparser: "a (Jane Doe"
+        ("rss_authors.xml", "name-then-email", "Jane Doe"),  # feedparser: "Jane Doe <a>"
+        ("rss_authors.xml", "bare-email", "desk@news.media"),  # feedparser: "a"
+        ("rss_authors.xml", "mailto", "Night Desk"),
+        ("rss_authors.xml", "quoted", "Doe, Jane"),
+        ("rss_authors.xml", "name-only", "Алесь Пятровіч"),
+        ("rss_authors.xml", "parentheses", "Jane Doe (Minsk)"),
+        ("atom_authors.xml", "urn:example:name-and-email", "Jane Doe (Minsk)"),
+        ("atom_authors.xml", "urn:example:email-only", "desk@news.media"),
+        ("atom_authors.xml", "urn:example:name-holding-address", "Jane Doe"),
+    ],
+)
+def test_authors_not_cut_apart(name: str, key: str, author: str) -> None:
+    """Authors come from the text the feed wrote: an address beside a name goes, the name
+    stays whole; a bare address stays as it is."""
+    assert by_key(load(name))[key].author == author
+
+
+def test_json_feed_as_written_in_the_wild_10() -> None:
+    """JSON Feed 1.0 from http://jsonfeed.org: numeric ids become strings, items without an
+    author have the feed's, RFC 822 and lower-case t/z dates are read."""
+    feed = load("jsonfeed10_wild.json")
+    assert feed.version == "json1"
+    items = by_key(feed)
+    assert list(items) == ["1001", "1002", "own-author", "garbage-date", "no-date"]
+    assert [a.author for a in feed.articles[:3]] == ["Feed Desk", "Feed Desk", "Item Writer"]
+    assert items["1001"].published == datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+    assert items["1002"].published == datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
+    assert items["own-author"].published == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert items["garbage-date"].published == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert items["no-date"].published is None
+
+
+def test_json_feed_as_written_in_the_wild_11() -> None:
+    """JSON Feed 1.1 with a www. version URL and a trailing slash: feed authors inherited
+    (also by an empty authors list), an item's own authors win."""
+    feed = load("jsonfeed11_wild.json")
+    assert feed.version == "json11"
+    assert [a.author for a in feed.articles] == ["Olga, Pavel", "Ivan", "Olga, Pavel"]
+    assert feed.articles[0].entry_key == "7"
+    assert feed.articles[1].published == datetime(2023, 12, 16, 14, 2, 33, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("version", "name"),
+    [
+        ("https://jsonfeed.org/version/1", "json1"),
+        ("http://jsonfeed.org/version/1", "json1"),
+        ("https://jsonfeed.org/version/1.1", "json11"),
+        ("HTTPS://JSONFEED.ORG/version/1.1/", "json11"),
+        ("https://jsonfeed.org/version/2", "json"),
+        ("https://jsonfeed.org/version/1/extra", "json1"),
+    ],
+)
+def test_json_feed_any_version_url(version: str, name: str) -> None:
+    """Any jsonfeed.org/version/... URL is a JSON Feed."""
+    body = json.dumps({"version": version, "items": [{"id": "a"}]}).encode()
+    assert parse_feed(body, feed_url=FEED_URL).version == name
+
+
 def test_belarus_cp1251() -> None:
     """A windows-1251 feed in Russian, Belarusian and Ukrainian decodes correctly."""
     feed = load("belarus_cp1251.xml")
@@ -214,6 +283,24 @@ def test_cdata_html_is_plain_text() -> None:
     )
     for hidden in ("tracking", "color", "Enable JavaScript", "ad text", "comment"):
         assert hidden not in article.summary
+
+
+@pytest.mark.parametrize(
+    ("key", "summary"),
+    [
+        ("unclosed-object", "Watch the briefing:\nThe minister said talks would resume on Monday."),
+        ("unclosed-iframe", "The map:\nRoads around Minsk stay closed until Friday."),
+        ("embed", "The clip:\nCrowds gathered outside the station."),
+        ("closed-object", "Talks resumed."),
+        ("cut-tail-plain", "Talks resumed in Vilnius. The minister said"),
+        ("cut-tail-html", "Talks resumed in Vilnius.\nThe minister said"),
+        ("unclosed-title", "Before the rest of the text"),
+    ],
+)  # fmt: skip
+def test_cut_and_unclosed_html(key: str, summary: str) -> None:
+    """An unclosed <object>/<iframe> does not swallow the rest of a description; a tag cut
+    off at the end is dropped, not shown."""
+    assert by_key(load("rss_cut_html.xml"))[key].summary == summary
 
 
 def test_relative_links_resolved() -> None:
@@ -284,6 +371,33 @@ def test_duplicate_guids_keep_first() -> None:
 def test_odd_dates(key: str, expected: datetime | None) -> None:
     """Dates become aware UTC; unreadable or implausible (year 2999, 1900) ones are None."""
     assert by_key(load("rss_odd_dates.xml"))[key].published == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("ru", datetime(2022, 11, 15, 21, 38, 15, tzinfo=UTC)),
+        ("uk", datetime(2022, 11, 15, 22, 38, 15, tzinfo=UTC)),
+        ("be", datetime(2022, 11, 15, 21, 38, 15, tzinfo=UTC)),
+        ("it", datetime(2022, 11, 15, 23, 38, 15, tzinfo=UTC)),
+        ("de", datetime(2023, 3, 16, 9, 0, tzinfo=UTC)),
+        ("fr", datetime(2022, 2, 17, 9, 0, tzinfo=UTC)),
+        ("es", datetime(2023, 1, 2, 9, 0, tzinfo=UTC)),
+        ("pl", datetime(2022, 11, 15, 23, 38, 15, tzinfo=UTC)),
+        ("pm", datetime(2023, 12, 16, 14, 2, 33, tzinfo=UTC)),
+        ("msk", datetime(2022, 11, 16, 10, 0, tzinfo=UTC)),
+        ("cet", datetime(2022, 11, 16, 10, 0, tzinfo=UTC)),
+        ("garbage", None),
+        ("garbage-then-created", datetime(2022, 11, 16, 7, 0, tzinfo=UTC)),
+        ("dcterms-created", datetime(2022, 11, 16, 9, 0, tzinfo=UTC)),
+        ("dc-created", datetime(2022, 11, 16, 7, 0, tzinfo=UTC)),
+        ("impossible", None),
+    ],
+)
+def test_dates_of_the_world(key: str, expected: datetime | None) -> None:
+    """Month names in other languages, AM/PM and zone names are read from the feed's text;
+    garbage and impossible days are no date; created is read when nothing better exists."""
+    assert by_key(load("rss_dates_world.xml"))[key].published == expected
 
 
 def test_permalink_guid_that_is_not_a_url() -> None:

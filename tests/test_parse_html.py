@@ -34,6 +34,48 @@ def test_html_to_text(html: str, text: str) -> None:
     assert html_to_text(html) == text
 
 
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ('<p>Video:</p><object data="v">The <b>PM</b> said.', "Video:\nThe PM said."),
+        ('<p>Map:</p><iframe src="m.html">The rest of the story.', "Map:\nThe rest of the story."),
+        ('<p>Clip:</p><embed src="c.swf">The rest of the story.', "Clip:\nThe rest of the story."),
+        ("<OBJECT DATA=x><p>Rest</p>", "Rest"),
+        ("Before <title>rest <b>bold</b>", "Before rest bold"),
+        ("Before <textarea>rest <b>bold</b>", "Before rest bold"),
+        ("Before <noembed>rest <b>bold</b>", "Before rest bold"),
+        ("Before <xmp>rest <b>bold</b>", "Before rest bold"),
+        ("Before <plaintext>rest <b>bold</b>", "Before rest bold"),
+        ("<p>a</p><object><param name=x>fallback</object>after", "a\nafter"),
+        ("<iframe src=x>hidden</iframe>after <iframe src=y>tail", "after tail"),
+        ("<object><object>inner</object>rest", "rest"),
+        ("<script>document.write('<iframe src=x>')</script>after", "after"),
+    ],
+)  # fmt: skip
+def test_unclosed_element_does_not_swallow_the_rest(html: str, text: str) -> None:
+    """An unclosed <object>, <iframe> (or a raw-text element such as <title>) does not hide
+    or garble the text after it; closed ones are still dropped."""
+    assert html_to_text(html) == text
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ('Talks resumed. The minister said <a href="htt', "Talks resumed. The minister said"),
+        ('<p>Talks resumed.</p> He said <a href="htt', "Talks resumed.\nHe said"),
+        ("<p>Talks resumed.</p></p", "Talks resumed."),
+        ("Talks resumed. <!-- cut", "Talks resumed."),
+        ("Talks resumed. <img src='x' alt='a", "Talks resumed."),
+        ("x <", "x <"),
+        ("a < b", "a < b"),
+        ("3 <4", "3 <4"),
+    ],
+)  # fmt: skip
+def test_cut_off_tag_at_the_end_is_dropped(html: str, text: str) -> None:
+    """Half-written markup at the end of a cut-off description is dropped, not shown."""
+    assert html_to_text(html) == text
+
+
 def test_html_to_text_deep_nesting() -> None:
     """Deeply nested markup does not hit the recursion limit."""
     assert html_to_text("<div>" * 20_000 + "deep" + "</div>" * 20_000) == "deep"

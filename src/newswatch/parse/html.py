@@ -28,19 +28,66 @@ _BREAK = "\n"
 _SPACES = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MARKUP = re.compile(r"<[A-Za-z!/][^>]*>|&(#\d+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
+# Elements whose start tag, left unclosed, swallows the rest of the fragment: the parser
+# makes everything after it their (dropped) content, or raw text shown tags and all.
+_SWALLOWING_TAGS = frozenset(
+    {"object", "iframe", "noembed", "noframes", "xmp", "textarea", "title", "plaintext"}
+)
+_SWALLOWING = re.compile(
+    rf"<(/?)({'|'.join(sorted(_SWALLOWING_TAGS))})(?=[\s/>])[^>]*>", re.IGNORECASE
+)
+_SWALLOWED = "\x00"  # what _walk yields on meeting one (control characters are removed)
 
 
 def html_to_text(html: str) -> str:
     """Plain text of an HTML fragment: entities decoded, scripts and styles dropped, block
-    elements on their own lines, runs of whitespace collapsed."""
-    if not html or not _MARKUP.search(html):
-        return collapse(html or "")
-    tree = LexborHTMLParser(_CONTROL.sub("", html), is_fragment=True)
+    elements on their own lines, runs of whitespace collapsed. A tag cut off at the end is
+    dropped, and an unclosed ``<object>``, ``<iframe>`` and the like does not hide or garble
+    the text after it."""
+    html = _without_cut_tag(html or "")
+    if not _MARKUP.search(html):
+        return collapse(html)
+    html = _CONTROL.sub("", html)
+    walked = list(_walk(LexborHTMLParser(html, is_fragment=True).root))
+    if _SWALLOWED in walked:  # rare: pay for the second parse only then
+        walked = list(_walk(LexborHTMLParser(_close_swallowing(html), is_fragment=True).root))
     pieces: list[str] = []
-    for piece in _walk(tree.root):
-        pieces.append(piece if piece == _BREAK else _SPACES.sub(" ", piece))
+    for piece in walked:
+        if piece != _SWALLOWED:
+            pieces.append(piece if piece == _BREAK else _SPACES.sub(" ", piece))
     lines = (" ".join(line.split()) for line in "".join(pieces).split(_BREAK))
     return "\n".join(line for line in lines if line)
+
+
+def _without_cut_tag(html: str) -> str:
+    """``html`` without a tag cut off at its very end by a length limit (``... the
+    minister said <a href="htt``): a ``<`` and a letter, ``/`` or ``!`` with no ``>`` after."""
+    last = html.rfind("<")
+    if last < 0 or html.find(">", last) >= 0 or last + 1 == len(html):
+        return html
+    after = html[last + 1]
+    return html[:last] if after in "/!" or (after.isascii() and after.isalpha()) else html
+
+
+def _close_swallowing(html: str) -> str:
+    """``html`` without the start tags of swallowing elements that are never closed (their
+    content is then read as ordinary markup); closed ones are left to the parser."""
+    open_tags: list[tuple[str, int, int]] = []
+    unclosed: list[tuple[int, int]] = []
+    for tag in _SWALLOWING.finditer(html):
+        name = tag[2].lower()
+        if not tag[1]:
+            open_tags.append((name, tag.start(), tag.end()))
+            continue
+        while open_tags:  # a close tag closes its element and any unclosed inside it
+            inner, start, end = open_tags.pop()
+            if inner == name:
+                break
+            unclosed.append((start, end))
+    unclosed.extend((start, end) for _, start, end in open_tags)
+    for start, end in sorted(unclosed, reverse=True):
+        html = html[:start] + html[end:]
+    return html
 
 
 def _walk(first: LexborNode | None) -> Iterator[str]:
@@ -56,6 +103,8 @@ def _walk(first: LexborNode | None) -> Iterator[str]:
         if tag == "-text":
             yield node.text_content or ""
             continue
+        if tag in _SWALLOWING_TAGS:
+            yield _SWALLOWED
         if tag in _DROP or tag.startswith("-"):  # comments, doctypes
             continue
         if tag in _BLOCK:

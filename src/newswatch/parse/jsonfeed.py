@@ -1,25 +1,27 @@
 """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1), read with ``json``: feedparser 6.0
-has no JSON support."""
+has no JSON support. Read as real feeds write it: ``http://`` version URLs, numeric ids,
+RFC 822 dates, items that leave their authors to the feed."""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from newswatch.errors import ParseError
 from newswatch.models import Article, ParsedFeed
 from newswatch.parse.articles import Limits, build_article, collect
-from newswatch.parse.dates import iso_date
+from newswatch.parse.dates import first_date
 from newswatch.parse.html import collapse, to_text
 from newswatch.parse.identity import safe_link
 
 __all__ = ["parse_json_feed"]
 
-_JSON_FEED_VERSIONS = {
-    "https://jsonfeed.org/version/1": "json1",
-    "https://jsonfeed.org/version/1.1": "json11",
-}
+# Feeds in the wild write http://, www., a trailing slash: any jsonfeed.org version URL is one.
+_VERSION = re.compile(r"https?://(?:www\.)?jsonfeed\.org/version/(?P<number>[^/]*)(?:/.*)?", re.I)
+_VERSION_NAMES = {"1": "json1", "1.0": "json1", "1.1": "json11"}
 
 
 def parse_json_feed(body: bytes, limits: Limits) -> ParsedFeed:
@@ -29,18 +31,21 @@ def parse_json_feed(body: bytes, limits: Limits) -> ParsedFeed:
     except (ValueError, RecursionError) as exc:
         raise ParseError("not a feed: invalid JSON", url=limits.feed_url) from exc
     version = document.get("version") if isinstance(document, dict) else None
-    if not isinstance(version, str) or not version.startswith("https://jsonfeed.org/version/"):
+    found = _VERSION.fullmatch(version.strip()) if isinstance(version, str) else None
+    if found is None:
         raise ParseError("not a feed: JSON without a JSON Feed version", url=limits.feed_url)
     items = document.get("items")
     items = items if isinstance(items, list) else []
+    feed_author = _json_author(document, limits.max_chars)
     articles = collect(
-        (_json_article(i, limits) for i in items if isinstance(i, dict)), limits.max_items
+        (_json_article(i, limits, feed_author) for i in items if isinstance(i, dict)),
+        limits.max_items,
     )
     return ParsedFeed(
         title=_json_text(document.get("title"), limits.max_chars),
         articles=articles,
         link=safe_link(document.get("home_page_url"), limits.feed_url),
-        version=_JSON_FEED_VERSIONS.get(version.rstrip("/"), "json"),
+        version=_VERSION_NAMES.get(found["number"], "json"),
     )
 
 
@@ -49,28 +54,43 @@ def _json_text(value: object, limit: int, content_type: str = "") -> str:
     return to_text(value, content_type, limit) if isinstance(value, str) else ""
 
 
-def _json_article(item: Mapping[str, Any], limits: Limits) -> Article:
-    """One JSON Feed item as an ``Article`` (HTML content preferred over plain text)."""
-    guid = item.get("id")
+def _json_article(item: Mapping[str, Any], limits: Limits, feed_author: str) -> Article:
+    """One JSON Feed item as an ``Article`` (HTML content preferred over plain text); an
+    item without authors has the feed's."""
     html = _json_text(item.get("content_html"), limits.max_chars, "text/html")
     content = html or _json_text(item.get("content_text"), limits.max_chars)
-    published = iso_date(item.get("date_published")) or iso_date(item.get("date_modified"))
+    published = first_date((item.get("date_published"), item.get("date_modified")))
     return build_article(
         limits,
-        guid=str(guid) if isinstance(guid, str | int) and not isinstance(guid, bool) else None,
+        guid=_json_id(item.get("id")),
         link=safe_link(item.get("url") or item.get("external_url"), limits.feed_url),
         title=_json_text(item.get("title"), limits.max_chars),
         summary=_json_text(item.get("summary"), limits.max_chars),
         content=content,
         published=published,
-        author=_json_author(item, limits.max_chars),
+        author=_json_author(item, limits.max_chars) or feed_author,
     )
 
 
-def _json_author(item: Mapping[str, Any], limit: int) -> str:
-    """JSON Feed 1.1 ``authors`` (a list) or 1.0 ``author`` (one object): names joined."""
-    authors = item.get("authors")
-    if not isinstance(authors, list):
-        authors = [item.get("author")]
+def _json_id(value: object) -> str | None:
+    """An item id as a string: the spec says string, feeds also write numbers (``12345``,
+    ``12345.0`` from some serializers)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return None
+
+
+def _json_author(source: Mapping[str, Any], limit: int) -> str:
+    """JSON Feed 1.1 ``authors`` (a list) or 1.0 ``author`` (one object) of an item or the
+    feed: names joined."""
+    authors = source.get("authors")
+    if not isinstance(authors, list) or not authors:
+        authors = [source.get("author")]
     names = [a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
     return collapse(", ".join(names))[:limit]

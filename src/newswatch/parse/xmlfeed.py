@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import feedparser
@@ -15,11 +16,15 @@ import feedparser
 from newswatch.errors import ParseError
 from newswatch.models import Article, ParsedFeed
 from newswatch.parse.articles import Limits, build_article, collect
-from newswatch.parse.dates import struct_time
+from newswatch.parse.authors import author_name
+from newswatch.parse.dates import first_date
 from newswatch.parse.html import to_text
 from newswatch.parse.identity import safe_link
 
 __all__ = ["parse_xml_feed"]
+
+# Where feedparser keeps the date texts of an entry, best first.
+_DATE_KEYS = ("published", "updated", "created", "dc_created")
 
 
 def parse_xml_feed(body: bytes, content_type: str, limits: Limits) -> ParsedFeed:
@@ -112,17 +117,19 @@ def _xml_article(entry: Mapping[str, Any], limits: Limits) -> Article:
         title=_field(entry, "title", limits.max_chars),
         summary=summary,
         content=content[: limits.max_chars],
-        published=struct_time(_entry_date(entry)),
+        published=_entry_date(entry),
         author=_xml_author(entry, limits.max_chars),
     )
 
 
-def _entry_date(entry: Mapping[str, Any]) -> object:
-    """published, else updated; read with ``dict.get`` because FeedParserDict maps a missing
-    ``updated_parsed`` to ``published_parsed`` with a DeprecationWarning."""
+def _entry_date(entry: Mapping[str, Any]) -> datetime | None:
+    """published, else updated, else created (``dcterms:created``, then ``dc:created``), read
+    from the text the feed wrote (not feedparser's ``*_parsed``, which invents dates). Read
+    with ``dict.get`` because FeedParserDict maps a missing ``updated`` to ``published``
+    with a DeprecationWarning."""
     if not isinstance(entry, dict):
         return None
-    return dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
+    return first_date(dict.get(entry, key) for key in _DATE_KEYS)
 
 
 def _xml_link(entry: Mapping[str, Any], base: str) -> str | None:
@@ -135,10 +142,18 @@ def _xml_link(entry: Mapping[str, Any], base: str) -> str | None:
 
 
 def _xml_author(entry: Mapping[str, Any], limit: int) -> str:
-    """The entry's author: the name feedparser parsed out, else the author text as written."""
+    """The entry's author from the text the feed wrote, not feedparser's
+    ``author_detail.name``, which its e-mail stripping cuts apart. Only an Atom author's
+    name is taken as parsed: from ``<name>``, feedparser writes ``author`` as ``name (email)``
+    itself."""
+    text = entry.get("author")
+    if not isinstance(text, str):
+        return ""
     detail = entry.get("author_detail") or {}
-    name = detail.get("name") or entry.get("author") or ""
-    return to_text(name, "", limit) if isinstance(name, str) else ""
+    name, email = detail.get("name"), detail.get("email")
+    if isinstance(name, str) and email and text == f"{name} ({email})":
+        return to_text(name, "", limit)
+    return to_text(author_name(text), "", limit)
 
 
 def _ttl(value: object) -> float | None:
