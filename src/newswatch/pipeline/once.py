@@ -39,11 +39,12 @@ class OnceSummary:
             by_status[report.status] += 1
         feeds = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(by_status.items()))
         d = self.delivery
+        retried = " (will be retried)" if d.failed else ""
         return (
             f"polled {plural(len(self.polls), 'feed')} ({feeds or 'none'}); "
             f"{plural(sum(p.new_articles for p in self.polls), 'new article')}; "
             f"{plural(sum(p.alerts for p in self.polls), 'new alert')}. "
-            f"Deliveries: {d.sent} sent, {d.failed} failed (will be retried), {d.dead} dead"
+            f"Deliveries: {d.sent} sent, {d.failed} failed{retried}, {d.dead} dead"
         )
 
 
