@@ -31,7 +31,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from newswatch.models import Article, StorySignature
 
@@ -397,8 +397,7 @@ class Similarity:
     balance: float = 0.0  # words of the shorter body over words of the longer
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     """Whether two texts are one story, by which signal, and how sure: ``signal`` is
     ``shingles`` (the word pairs), ``lede`` (a teaser of the other) or ``anchors`` (the
     same names, numbers and quotes in the same order over mostly the same words: a spun
@@ -406,9 +405,6 @@ class Verdict:
 
     signal: str
     score: float
-
-    def __bool__(self) -> bool:
-        return self.score > 0
 
 
 NOT_SAME: Final = Verdict("", 0.0)

@@ -181,6 +181,7 @@ def group_in_store(items: list[Labelled], path: Path, threshold: float) -> list[
                 signatures={a.entry_key: cluster.signature(a)},
                 window=timedelta(hours=72),
                 same=partial(cluster.same, threshold=threshold),
+                why=partial(cluster.why, threshold=threshold),
             )
             at = now + timedelta(minutes=n)
             store.commit_poll(a.feed_url, FeedUpdate(success=True), [a], {}, at, rules)
