@@ -67,7 +67,8 @@ def test_text_is_folded_and_links_removed() -> None:
 def test_signature_is_deterministic() -> None:
     """The same text always has the same keys (they are stored and compared across runs)."""
     assert cluster.signature(article(BODY)) == cluster.signature(article(BODY))
-    assert len(cluster.signature(article(BODY)).keys) == cluster.BANDS + cluster.LEDE_BANDS
+    keys = cluster.signature(article(BODY)).keys
+    assert len(keys) == cluster.BANDS + cluster.LEDE_BANDS + cluster.ANCHOR_BANDS
 
 
 def test_too_short_text_has_no_keys() -> None:

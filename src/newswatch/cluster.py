@@ -31,7 +31,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from newswatch.models import Article, StorySignature
 
@@ -42,8 +42,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_THRESHOLD",
     "MIN_THRESHOLD",
+    "NOT_SAME",
     "Fingerprint",
     "Similarity",
+    "Verdict",
+    "anchors",
     "compare",
     "features",
     "fingerprint",
@@ -52,6 +55,8 @@ __all__ = [
     "same_story",
     "signature",
     "tokens",
+    "verdict",
+    "why",
 ]
 
 SHINGLE: Final = 2  # words per shingle, for judging
@@ -72,6 +77,17 @@ LEDE_WORDS: Final = 24
 LEDE_PERM: Final = 32
 LEDE_BANDS: Final = 8
 LEDE_ROWS: Final = 4
+# The anchor signal (a spun copy keeps its names, numbers and quotes, in order): pairs of
+# successive anchors, 32 MinHash values in 16 bands of 2 (a pair of texts with half their
+# anchor pairs in common is a candidate 99 times in 100), and the bar of the rule.
+ANCHOR_RUN: Final = 2
+ANCHOR_PERM: Final = 32
+ANCHOR_BANDS: Final = 16
+ANCHOR_ROWS: Final = 2
+MIN_ANCHOR_PAIRS: Final = 5  # fewer are too few to tell two stories apart
+ANCHOR_BALANCE: Final = 0.7  # a rewrite is about as long as its original; a quoted part is not
+ANCHOR_MIN: Final = 0.5  # anchor pairs in common (Jaccard): spun copies 0.67-1.0
+VOCABULARY_MIN: Final = 0.35  # distinct words in common (Jaccard): spun copies 0.45-0.7
 _FORMAT: Final = 1  # version of the keys: part of every key, so a new one never meets old
 
 # --- text --------------------------------------------------------------------------------
@@ -80,7 +96,11 @@ _UNIFY = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 _SEGMENT = re.compile(r"\n+|(?<=[.!?…])\s+")
-_WORDPRESS = re.compile(r"\bthe post\b.{0,400}?\bappeared first on\b[^\n.]*\.?", re.S)
+_WORDPRESS = re.compile(
+    r"\bthe post\b.{0,400}?\bappeared first on\b[^\n.]*\.?", re.S | re.IGNORECASE
+)
+# A quotation: straight, curly, guillemets or low-high quotes (not apostrophes).
+_QUOTED = re.compile(r'"[^"]+"|\u201c[^\u201d"]+[\u201d"]|«[^»]+»|„[^“”"]+[“”"]')
 # Phrases that mark a piece of text as page furniture rather than the story. A short
 # segment (a line or sentence) holding one is dropped whole; in a long one only the
 # phrase goes.
@@ -135,7 +155,7 @@ def _fold(text: str) -> str:
 
 
 def _segment_words(segment: str) -> list[str]:
-    """The words of one segment, or none if it is page furniture."""
+    """The words of one (folded) segment, or none if it is page furniture."""
     words = _WORD.findall(segment)
     if _BOILERPLATE.search(segment):
         if len(words) <= _SHORT_SEGMENT:
@@ -146,14 +166,49 @@ def _segment_words(segment: str) -> list[str]:
     return words
 
 
+def _anchors(segment: str) -> list[str]:
+    """The anchors of one segment (a sentence or a line, as written, not folded): its
+    numbers, its capitalised words but the first (names, in any script that has case)
+    and the words inside its quotations, folded, in text order. Rewriters leave these
+    alone."""
+    quoted = [m.span() for m in _QUOTED.finditer(segment)]
+    found = []
+    for n, m in enumerate(_WORD.finditer(segment)):
+        word = m.group()
+        if (
+            (n and word[0].isupper())
+            or any(c.isdigit() for c in word)
+            or any(a <= m.start() < b for a, b in quoted)
+        ):
+            found.append(_fold(word))
+    return found
+
+
+def _text(text: str) -> tuple[list[str], list[str]]:
+    """The words of ``text`` that count for similarity (folded, boilerplate and links
+    removed, one-letter words dropped) and its anchors, in one pass."""
+    text = unicodedata.normalize("NFKC", text).translate(_UNIFY)
+    text = _URL.sub(" ", _WORDPRESS.sub(" ", text))
+    words: list[str] = []
+    anchors: list[str] = []
+    for segment in _SEGMENT.split(text):
+        kept = [w for w in _segment_words(_fold(segment)) if len(w) > 1 or w.isdigit()]
+        if kept:
+            words += kept
+            anchors += (a for a in _anchors(segment) if len(a) > 1 or a.isdigit())
+    return words, anchors
+
+
 def tokens(text: str) -> list[str]:
     """The words of ``text`` that count for similarity: folded, boilerplate and links
     removed, one-letter words (the s of "Lukashenko's") dropped."""
-    folded = _URL.sub(" ", _WORDPRESS.sub(" ", _fold(text)))
-    words: list[str] = []
-    for segment in _SEGMENT.split(folded):
-        words += (w for w in _segment_words(segment) if len(w) > 1 or w.isdigit())
-    return words
+    return _text(text)[0]
+
+
+def anchors(text: str) -> list[str]:
+    """The anchors of ``text`` in order: numbers, names, quoted words (see ``_anchors``),
+    from the segments that are not page furniture."""
+    return _text(text)[1]
 
 
 def _body(article: Article) -> str:
@@ -166,42 +221,71 @@ def _body(article: Article) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
-    """What similarity is computed from: the body's word pairs and the title's words, as
-    stable 32-bit hashes (CRC-32 of the UTF-8 text), made once per article.
+    """What similarity is computed from — the body's word pairs, its vocabulary, the pairs
+    of its successive anchors, and the title's words — as stable 32-bit hashes (CRC-32 of
+    the UTF-8 text), made once per article.
 
-    ``to_bytes`` is the compact form the store keeps (4 bytes per word of the body); the
-    hashes make the comparison exact but for a collision, about one pair in four billion.
+    ``to_bytes`` is the compact form the store keeps (4 bytes per word of the body, and per
+    distinct word and anchor pair); the hashes make the comparison exact but for a
+    collision, about one pair in four billion.
     """
 
     words: int  # words in the body, boilerplate removed
     shingles: tuple[int, ...]  # hashes of the body's runs of SHINGLE words, in text order
     title: frozenset[int]  # hashes of the title's words
     distinct: frozenset[int]  # the shingle hashes as a set
+    vocabulary: frozenset[int] = frozenset()  # hashes of the body's distinct words
+    anchors: frozenset[int] = frozenset()  # hashes of pairs of successive anchors
 
     @classmethod
-    def make(cls, words: int, shingles: Sequence[int], title: Iterable[int]) -> Fingerprint:
-        return cls(words, tuple(shingles), frozenset(title), frozenset(shingles))
+    def make(
+        cls,
+        words: int,
+        shingles: Sequence[int],
+        title: Iterable[int],
+        vocabulary: Iterable[int] = (),
+        anchors: Iterable[int] = (),
+    ) -> Fingerprint:
+        return cls(
+            words,
+            tuple(shingles),
+            frozenset(title),
+            frozenset(shingles),
+            frozenset(vocabulary),
+            frozenset(anchors),
+        )
 
     def to_bytes(self) -> bytes:
-        """Format byte, three counts, the title hashes, the shingle hashes (little-endian)."""
-        title = sorted(self.title)
-        head = _FP_HEAD.pack(_FP_FORMAT, self.words, len(title), len(self.shingles))
-        return head + struct.pack(f"<{len(title) + len(self.shingles)}I", *title, *self.shingles)
+        """Format byte, five counts, then the title, shingle, vocabulary and anchor-pair
+        hashes (little-endian)."""
+        parts = (sorted(self.title), self.shingles, sorted(self.vocabulary), sorted(self.anchors))
+        head = _FP_HEAD.pack(_FP_FORMAT, self.words, *(len(p) for p in parts))
+        values = [v for part in parts for v in part]
+        return head + struct.pack(f"<{len(values)}I", *values)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Fingerprint | None:
-        """The inverse of ``to_bytes``; None for data of another format or length."""
-        if len(data) < _FP_HEAD.size or data[0] != _FP_FORMAT:
+        """The inverse of ``to_bytes`` (and of format 1's: without vocabulary and
+        anchors, so a copy of a story stored before still meets it by its shingles);
+        None for data of another format or length."""
+        head = {_FP_FORMAT: _FP_HEAD, 1: _FP1_HEAD}.get(data[0]) if data else None
+        if head is None or len(data) < head.size:
             return None
-        _, words, titles, shingles = _FP_HEAD.unpack_from(data)
-        if len(data) != _FP_HEAD.size + 4 * (titles + shingles):
+        _, words, *counts = head.unpack_from(data)
+        if len(data) != head.size + 4 * sum(counts):
             return None
-        values = struct.unpack_from(f"<{titles + shingles}I", data, _FP_HEAD.size)
-        return cls.make(words, values[titles:], values[:titles])
+        values = struct.unpack_from(f"<{sum(counts)}I", data, head.size)
+        parts, at = [], 0
+        for n in counts:
+            parts.append(values[at : at + n])
+            at += n
+        title, shingles, *rest = parts
+        return cls.make(words, shingles, title, *rest)
 
 
-_FP_FORMAT: Final = 1  # first byte of a stored fingerprint; a new format never meets old
-_FP_HEAD: Final = struct.Struct("<BIII")  # format, words, title hashes, shingle hashes
+_FP_FORMAT: Final = 2  # first byte of a stored fingerprint
+_FP_HEAD: Final = struct.Struct("<BIIIII")  # format, words, then the count of each part
+_FP1_HEAD: Final = struct.Struct("<BIII")  # format 1: title and shingle hashes only
 
 
 def _hash(text: str) -> int:
@@ -218,15 +302,23 @@ def _shingles(words: Sequence[str], size: int = SHINGLE) -> frozenset[str]:
 
 
 @lru_cache(maxsize=256)
-def _features(title: str, body: str) -> tuple[tuple[str, ...], Fingerprint]:
-    words = tuple(tokens(body))
-    heads = {_hash(w) for w in tokens(title)}
-    return words, Fingerprint.make(len(words), [_hash(r) for r in _runs(words, SHINGLE)], heads)
+def _features(title: str, body: str) -> tuple[tuple[str, ...], tuple[str, ...], Fingerprint]:
+    """The body's words and anchor pairs, and the fingerprint made of them: one pass."""
+    words, marks = _text(body)
+    pairs = tuple(_runs(marks, ANCHOR_RUN))
+    found = Fingerprint.make(
+        len(words),
+        [_hash(r) for r in _runs(words, SHINGLE)],
+        {_hash(w) for w in tokens(title)},
+        {_hash(w) for w in words},
+        {_hash(r) for r in pairs},
+    )
+    return tuple(words), pairs, found
 
 
 def features(article: Article) -> Fingerprint:
     """The features of ``article`` (cached: one article may meet several others)."""
-    return _features(article.title, _body(article))[1]
+    return _features(article.title, _body(article))[2]
 
 
 def fingerprint(article: Article) -> bytes:
@@ -271,16 +363,21 @@ def signatures(articles: Iterable[Article]) -> dict[str, StorySignature]:
 
 
 def signature(article: Article) -> StorySignature:
-    """The LSH keys of ``article`` — of its whole body, and of its first words (so that a
-    teaser finds the full text it was cut from) — and its fingerprint. Neither when the
-    text is too short to be judged."""
-    words, found = _features(article.title, _body(article))
+    """The LSH keys of ``article`` — of its whole body, of its first words (so that a
+    teaser finds the full text it was cut from) and of its anchor pairs (so that a spun
+    copy finds its original) — and its fingerprint. Neither when the text is too short to
+    be judged."""
+    words, pairs, found = _features(article.title, _body(article))
     if len(found.distinct) < MIN_SHINGLES:
         return StorySignature(keys=())
     body = _band_keys(1, _minhash(_shingles(words, KEY_SHINGLE), NUM_PERM), BANDS, ROWS)
     lede = _shingles(words[:LEDE_WORDS], KEY_SHINGLE)
     start = _band_keys(2, _minhash(lede, LEDE_PERM), LEDE_BANDS, LEDE_ROWS)
-    return StorySignature(keys=tuple(body + start), fingerprint=found.to_bytes())
+    marks: list[int] = []
+    if len(found.anchors) >= MIN_ANCHOR_PAIRS:
+        values = _minhash(frozenset(pairs), ANCHOR_PERM)
+        marks = _band_keys(3, values, ANCHOR_BANDS, ANCHOR_ROWS)
+    return StorySignature(keys=tuple(body + start + marks), fingerprint=found.to_bytes())
 
 
 # --- the rule ----------------------------------------------------------------------------
@@ -294,6 +391,23 @@ class Similarity:
     lede: float  # share of the shorter body's shingles found at the start of the longer
     title: float  # Jaccard similarity of the titles' word sets
     shorter: int  # shingles in the shorter body
+    anchors: float = 0.0  # Jaccard similarity of the sets of successive anchor pairs
+    vocabulary: float = 0.0  # Jaccard similarity of the bodies' sets of distinct words
+    fewer_anchors: int = 0  # anchor pairs of the text that has fewer
+    balance: float = 0.0  # words of the shorter body over words of the longer
+
+
+class Verdict(NamedTuple):
+    """Whether two texts are one story, by which signal, and how sure: ``signal`` is
+    ``shingles`` (the word pairs), ``lede`` (a teaser of the other) or ``anchors`` (the
+    same names, numbers and quotes in the same order over mostly the same words: a spun
+    or lightly paraphrased copy); empty, with a score of zero, when they are not."""
+
+    signal: str
+    score: float
+
+
+NOT_SAME: Final = Verdict("", 0.0)
 
 
 def _jaccard(a: frozenset[int], b: frozenset[int]) -> float:
@@ -313,16 +427,37 @@ def compare(a: Fingerprint, b: Fingerprint) -> Similarity:
         lede,
         _jaccard(a.title, b.title),
         min(len(a.distinct), len(b.distinct)),
+        _jaccard(a.anchors, b.anchors),
+        _jaccard(a.vocabulary, b.vocabulary),
+        min(len(a.anchors), len(b.anchors)),
+        short.words / long.words if long.words else 0.0,
     )
+
+
+def verdict(sim: Similarity, threshold: float = DEFAULT_THRESHOLD) -> Verdict:
+    """Whether ``sim`` says one story, by which signal, with what score (higher is
+    closer). ``threshold`` is the bar of the shingle signal; the anchor signal asks for
+    ``ANCHOR_MIN`` of the anchor pairs and ``VOCABULARY_MIN`` of the words (or
+    ``threshold`` of each, if higher), which two stories about the same people on the
+    same day do not reach: their numbers, quotes and the names between them differ."""
+    if sim.shorter < MIN_SHINGLES:
+        return NOT_SAME
+    if sim.jaccard >= threshold or sim.lede >= max(LEDE_CONTAINMENT, threshold):
+        signal = "shingles" if sim.jaccard >= threshold else "lede"
+        return Verdict(signal, max(sim.jaccard, sim.lede))
+    if (
+        sim.fewer_anchors >= MIN_ANCHOR_PAIRS
+        and sim.balance >= ANCHOR_BALANCE
+        and sim.anchors >= max(ANCHOR_MIN, threshold)
+        and sim.vocabulary >= max(VOCABULARY_MIN, threshold)
+    ):
+        return Verdict("anchors", (sim.anchors + sim.vocabulary) / 2)
+    return NOT_SAME
 
 
 def judge(sim: Similarity, threshold: float = DEFAULT_THRESHOLD) -> float:
     """A score above zero when ``sim`` says one story (higher is closer), else zero."""
-    if sim.shorter < MIN_SHINGLES:
-        return 0.0
-    if sim.jaccard >= threshold or sim.lede >= max(LEDE_CONTAINMENT, threshold):
-        return max(sim.jaccard, sim.lede)
-    return 0.0
+    return verdict(sim, threshold).score
 
 
 @lru_cache(maxsize=64)
@@ -335,10 +470,16 @@ def same(new: bytes, old: bytes, *, threshold: float = DEFAULT_THRESHOLD) -> flo
     """Whether the articles of two stored fingerprints (``StorySignature.fingerprint``) are
     one story: a score above zero (higher is closer), or zero. A fingerprint this version
     cannot read is never the same story as anything."""
+    return why(new, old, threshold=threshold).score
+
+
+def why(new: bytes, old: bytes, *, threshold: float = DEFAULT_THRESHOLD) -> Verdict:
+    """``same``, with the signal that decided it (what the store records as the reason a
+    copy joined its story)."""
     a, b = _decoded(new), Fingerprint.from_bytes(old)
     if a is None or b is None:
-        return 0.0
-    return judge(compare(a, b), threshold)
+        return NOT_SAME
+    return verdict(compare(a, b), threshold)
 
 
 def same_story(new: Article, old: Article, *, threshold: float = DEFAULT_THRESHOLD) -> float:

@@ -88,6 +88,51 @@ def load_all() -> list[Labelled]:
     return [item for path in sorted(FOLDER.glob("*.yaml")) for item in load_file(path)]
 
 
+SPIN_RATES = (0.20, 0.25, 0.30)
+NEW_KINDS = frozenset({"spun", "paraphrased"})  # added with the anchor signal (issue 13)
+NEW_FILES = frozenset({"hard_negatives"})
+
+
+def spun_copies(items: list[Labelled]) -> list[Labelled]:
+    """Spun copies of every original of ``items``: one per rate of ``SPIN_RATES``
+    (tests/support/spinner.py, seeded by story and rate), from outlets 50 and up, flat;
+    only those that the table could spin to within 0.02 of their rate."""
+    from support.spinner import spin
+
+    out = []
+    for item in items:
+        if item.kind != "original":
+            continue
+        for n, rate in enumerate(SPIN_RATES, start=50):
+            spun = spin(item.article.content, rate, f"{item.story}:{rate}")
+            if abs(spun.rate - rate) <= 0.02:
+                key = f"{item.story}:{n}"
+                article = _article(key, n, item.article.title, spun.text, "content", n % 2 == 1)
+                out.append(Labelled(article, item.story, "spun", item.role))
+    return out
+
+
+def is_existing(item: Labelled) -> bool:
+    """Whether ``item`` was in the set before the anchor signal (the 145 of round two)."""
+    return item.kind not in NEW_KINDS and item.story.split(":")[0] not in NEW_FILES
+
+
+def hard_negative_pairs(items: list[Labelled], groups: list[int]) -> tuple[int, int]:
+    """Pairs of different stories on one subject (one file) with at least one side a hard
+    negative or follow-up, and how many of them were put in one story."""
+    pairs = merged = 0
+    for a in range(len(items)):
+        for b in range(a + 1, len(items)):
+            x, y = items[a], items[b]
+            if x.story == y.story or x.story.split(":")[0] != y.story.split(":")[0]:
+                continue
+            if "main" in (x.role, y.role) and x.role == y.role:
+                continue
+            pairs += 1
+            merged += groups[a] == groups[b]
+    return pairs, merged
+
+
 @dataclass(frozen=True)
 class Scores:
     """How well a grouping of the set agrees with its labels."""
@@ -136,6 +181,7 @@ def group_in_store(items: list[Labelled], path: Path, threshold: float) -> list[
                 signatures={a.entry_key: cluster.signature(a)},
                 window=timedelta(hours=72),
                 same=partial(cluster.same, threshold=threshold),
+                why=partial(cluster.why, threshold=threshold),
             )
             at = now + timedelta(minutes=n)
             store.commit_poll(a.feed_url, FeedUpdate(success=True), [a], {}, at, rules)

@@ -232,13 +232,23 @@ def status(ctx: click.Context, as_json: bool) -> None:
 )
 @click.option("--limit", default=50, show_default=True, help="How many to list.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per delivery.")
+@click.option(
+    "--story",
+    metavar="ID",
+    help="Show the copies of one story (a story number or an alert id) and why each joined.",
+)
 @click.pass_context
-def alerts(ctx: click.Context, state: str | None, limit: int, as_json: bool) -> None:
+def alerts(
+    ctx: click.Context, state: str | None, limit: int, as_json: bool, story: str | None
+) -> None:
     """List recent alerts and their delivery state (newest first): destination, state,
     attempts, next attempt, last error; then any destination paused after failures."""
     if ctx.invoked_subcommand is not None:
         return
     settings = settings_from(ctx, secrets=False)
+    if story is not None:
+        _story(settings, story, as_json)
+        return
     store = existing_store(settings)
     try:
         rows = store.deliveries(DeliveryState(state) if state else None, limit=limit)
@@ -261,6 +271,22 @@ def alerts(ctx: click.Context, state: str | None, limit: int, as_json: bool) -> 
                 f"destination {dest.name} paused until {records.when(dest.paused_until)} "
                 f"after {dest.failures} failed attempts: {dest.last_error}"
             )
+
+
+def _story(settings: Settings, story: str, as_json: bool) -> None:
+    """``alerts --story``: a story's copies, oldest first, each with why it joined."""
+    store = existing_store(settings)
+    try:
+        copies = store.story_copies(story)
+    finally:
+        store.close()
+    if not copies:
+        raise click.ClickException(f"no story {story}")
+    for copy in copies:
+        if as_json:
+            echo_json(records.story_copy_json(copy))
+        else:
+            click.echo(records.story_copy_line(copy))
 
 
 @alerts.command("retry")

@@ -17,6 +17,7 @@ from newswatch.notify.clean import clean_line, matched_terms
 from newswatch.pipeline.replay import WouldAlert
 from newswatch.pipeline.trial import TriedEntry, TriedSource
 from newswatch.redact import redact_feed_url
+from newswatch.store import StoryCopy
 
 TEXT_MAX = 300  # characters of an entry's text shown by `try`
 
@@ -199,3 +200,32 @@ def tried_json(source: TriedSource) -> Iterator[dict[str, Any]]:
             "content": a.content,
             "alerts": [_match_json(m) for m in entry.matches],
         }
+
+
+def story_copy_line(copy: StoryCopy) -> str:
+    """One copy of a story for ``alerts --story``: why it joined, then what it is."""
+    if copy.joined_by:
+        why = f"joined #{copy.joined_to} by {copy.joined_by} {copy.joined_score:.2f}"
+    else:
+        why = "began the story"
+    carries = f"; alert: {', '.join(copy.alerts)}" if copy.alerts else ""
+    return (
+        f"#{copy.id} {why}: {copy.feed}: {copy.title} ({copy.link or 'no link'}; "
+        f"published {when(copy.published)}, seen {when(copy.seen_at)}{carries})"
+    )
+
+
+def story_copy_json(copy: StoryCopy) -> dict[str, Any]:
+    """One copy of a story as ``alerts --story --json`` prints it."""
+    return {
+        "article": copy.id,
+        "title": copy.title,
+        "url": copy.link,
+        "feed": copy.feed,
+        "published": rfc3339(copy.published),
+        "seen": rfc3339(copy.seen_at),
+        "joined_by": copy.joined_by or None,
+        "score": copy.joined_score,
+        "joined_to": copy.joined_to,
+        "alerts": list(copy.alerts),
+    }

@@ -32,6 +32,7 @@ from newswatch.models import (
     ParsedFeed,
 )
 from newswatch.parse import parse_feed
+from newswatch.pipeline.firstrun import alerts_on_first_fetch
 from newswatch.pipeline.runtime import Runtime
 from newswatch.redact import redact_feed_url, redact_text
 from newswatch.store import (
@@ -68,13 +69,7 @@ def alertable(
     """The new articles that may alert: on a feed's first fetch, ``poll.first_run`` decides."""
     if state.last_success_at is not None:
         return list(articles)
-    first_run = settings.poll.first_run
-    if first_run == "all":
-        return list(articles)
-    if first_run == "none":
-        return []
-    cutoff = now - first_run
-    return [a for a in articles if a.published is not None and a.published >= cutoff]
+    return [a for a in articles if alerts_on_first_fetch(a.published, settings, now)]
 
 
 def next_poll(
@@ -308,6 +303,7 @@ async def _story_rules(
         window=settings.window,
         same=partial(cluster.same, threshold=settings.threshold),
         fingerprint=cluster.fingerprint,
+        why=partial(cluster.why, threshold=settings.threshold),
     )
 
 

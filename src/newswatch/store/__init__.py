@@ -33,6 +33,7 @@ from newswatch.store.values import (
     PollRecord,
     PruneReport,
     StoredArticle,
+    StoryCopy,
     StoryRules,
 )
 
@@ -49,6 +50,7 @@ __all__ = [
     "SQLiteStore",
     "Store",
     "StoredArticle",
+    "StoryCopy",
     "StoryRules",
     "from_iso",
     "iso",

@@ -80,7 +80,8 @@ def insert(db: Base, feed: int, story: int, article: Article, now: datetime) -> 
 def since(db: Base, start: datetime | None, limit: int | None = None) -> list[StoredArticle]:
     """Stored articles first seen at or after ``start`` (all if None), oldest first."""
     sql = (
-        f"SELECT a.*, f.url AS feed_url, {FEED_NAME} FROM articles a "
+        f"SELECT a.*, f.url AS feed_url, {FEED_NAME}, a.seen_at = (SELECT MIN(b.seen_at)"
+        " FROM articles b WHERE b.feed_id = a.feed_id) AS first_fetch FROM articles a "
         "JOIN feeds f ON f.id = a.feed_id WHERE a.seen_at >= ? AND a.pruned_at IS NULL "
         "ORDER BY a.seen_at, a.id"
     )

@@ -21,6 +21,7 @@ from newswatch.store.values import (
     PollRecord,
     PruneReport,
     StoredArticle,
+    StoryCopy,
     StoryRules,
 )
 
@@ -77,6 +78,11 @@ class Store(Protocol):
         self, since: datetime | None, limit: int | None = None
     ) -> list[StoredArticle]:
         """Stored articles first seen at or after ``since`` (all if None), oldest first."""
+        ...
+
+    def story_copies(self, story_or_alert: str) -> list[StoryCopy]:
+        """The copies of a story (its number, or an alert id on it), each with why it
+        joined the story."""
         ...
 
     def prune(self, before: datetime, now: datetime) -> PruneReport:

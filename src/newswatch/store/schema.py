@@ -1,6 +1,6 @@
 """The database schema and the conversions between rows and values.
 
-The migrations ``m001``…``m008`` are applied in order by ``sqlite_utils``, which records each
+The migrations ``m001``…``m009`` are applied in order by ``sqlite_utils``, which records each
 applied one by its function name: never rename or reorder them, only add new ones. Here too
 are the text form of times (``iso``/``from_iso``) and the row-to-value converters every
 layer of the store shares.
@@ -241,6 +241,20 @@ def m008_notices(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m009_story_join_reasons(db: sqlite_utils.Database) -> None:
+    """Why each article joined its story (issue 13): the signal (``shingles``, ``lede``,
+    ``anchors``), its score and the article it was found like; NULL for an article that
+    began its story, or joined one before this migration."""
+    db.executescript(
+        """
+        ALTER TABLE articles ADD COLUMN joined_by TEXT;
+        ALTER TABLE articles ADD COLUMN joined_score REAL;
+        ALTER TABLE articles ADD COLUMN joined_to INTEGER;
+        """
+    )
+
+
 def iso(value: datetime | None) -> str | None:
     """A sortable text form of an aware datetime, in UTC."""
     if value is None:
@@ -311,6 +325,7 @@ def stored_article_from_row(row: Mapping[str, Any]) -> StoredArticle:
         feed=FeedRef(name=feed_name(row), url=row["feed_url"]),
         seen_at=from_iso(row["seen_at"]) or datetime.min.replace(tzinfo=UTC),
         story_id=int(row["story_id"]),
+        first_fetch="first_fetch" in row.keys() and bool(row["first_fetch"]),  # noqa: SIM118 (sqlite3.Row)
     )
 
 

@@ -14,6 +14,7 @@ from newswatch.models import Alert, Article, Delivery, DeliveryState, Destinatio
 from newswatch.store import articles as _articles
 from newswatch.store import feeds as _feeds
 from newswatch.store import outbox, units
+from newswatch.store import stories as _stories
 from newswatch.store.base import Base
 from newswatch.store.values import (
     FeedUpdate,
@@ -22,6 +23,7 @@ from newswatch.store.values import (
     PollRecord,
     PruneReport,
     StoredArticle,
+    StoryCopy,
     StoryRules,
 )
 
@@ -74,6 +76,10 @@ class SQLiteStore(Base):
     ) -> list[StoredArticle]:
         """See :meth:`Store.articles_since`."""
         return _articles.since(self, since, limit)
+
+    def story_copies(self, story_or_alert: str) -> list[StoryCopy]:
+        """See :meth:`Store.story_copies`."""
+        return _stories.copies(self, story_or_alert)
 
     def prune(self, before: datetime, now: datetime) -> PruneReport:
         """See :meth:`Store.prune`."""

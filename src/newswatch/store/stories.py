@@ -8,15 +8,26 @@ inside a transaction the caller (a unit of work) holds.
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 from datetime import datetime
 
 from newswatch.models import StorySignature
 from newswatch.store.base import Base
-from newswatch.store.schema import article_from_row, iso
-from newswatch.store.values import StoryRules
+from newswatch.store.schema import FEED_NAME, article_from_row, from_iso, hits_json, iso
+from newswatch.store.values import PendingAlert, StoryCopy, StoryRules
 
 
-def story_of(db: Base, signature: StorySignature, rules: StoryRules, now: datetime) -> int | None:
+@dataclass(frozen=True, slots=True)
+class Join:
+    """The story a new article joins, the article it was found like, and why."""
+
+    story: int
+    like: int  # the article id of the closest candidate
+    signal: str  # cluster's signal: shingles, lede, anchors ("similar" when not told)
+    score: float
+
+
+def story_of(db: Base, signature: StorySignature, rules: StoryRules, now: datetime) -> Join | None:
     """The story of the closest recent near-duplicate of the article of ``signature``
     (candidates: the articles seen within the window that share the most LSH keys
     with it), if any; marks that story as seen now.
@@ -47,7 +58,7 @@ def story_of(db: Base, signature: StorySignature, rules: StoryRules, now: dateti
             rules.max_candidates,
         ],
     )
-    best, story = 0.0, None
+    best, story, like, old_best = 0.0, None, 0, b""
     for row in rows:
         # NULL: indexed before m007. Made from the stored text (once), not skipped, so
         # copies of stories seen just before an upgrade still find them.
@@ -56,12 +67,50 @@ def story_of(db: Base, signature: StorySignature, rules: StoryRules, now: dateti
             continue
         score = rules.same(signature.fingerprint, old)
         if score > best:
-            best, story = score, int(row["story_id"])
+            best, story, like, old_best = score, int(row["story_id"]), row["article_id"], old
         if best >= rules.certain:
             break
-    if story is not None:
-        db.execute("UPDATE stories SET last_seen_at = ? WHERE id = ?", [iso(now), story])
-    return story
+    if story is None:
+        return None
+    db.execute("UPDATE stories SET last_seen_at = ? WHERE id = ?", [iso(now), story])
+    signal = rules.why(signature.fingerprint, old_best)[0] if rules.why else "similar"
+    return Join(story, int(like), signal, best)
+
+
+def record_join(db: Base, article_id: int, join: Join) -> None:
+    """Keep on the article why it joined its story (``alerts --story`` shows it)."""
+    db.execute(
+        "UPDATE articles SET joined_by = ?, joined_score = ?, joined_to = ? WHERE id = ?",
+        [join.signal, round(join.score, 3), join.like, article_id],
+    )
+
+
+def prefer_earliest(
+    db: Base, story: int, article_id: int, published: datetime | None, pending: PendingAlert
+) -> bool:
+    """SPEC §4: while no delivery of the story's alert for ``pending``'s watch has been
+    attempted or put in a message, a copy published earlier than the one it carries
+    (an article without a date never is) becomes the copy it carries, with its own
+    match; the one it carried becomes an "also". Whether it did."""
+    if published is None:
+        return False
+    cursor = db.execute(
+        "UPDATE alerts SET article_id = ?, matched = ?, snippet = ?"
+        " WHERE watch = ? AND story_id = ? AND article_id IS NOT NULL"
+        " AND COALESCE((SELECT a.published FROM articles a WHERE a.id = alerts.article_id),"
+        "     '9999') > ?"
+        " AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = alerts.id"
+        "     AND (d.state != 'pending' OR d.attempts > 0 OR d.unit IS NOT NULL))",
+        [
+            article_id,
+            hits_json(pending.match.hits),
+            pending.match.snippet,
+            pending.match.watch,
+            story,
+            iso(published),
+        ],
+    )
+    return cursor.rowcount > 0
 
 
 def _fingerprint_of(db: Base, article_id: int, rules: StoryRules) -> bytes | None:
@@ -134,3 +183,32 @@ def delete_empty(db: Base) -> None:
         "DELETE FROM stories WHERE NOT EXISTS"
         " (SELECT 1 FROM articles a WHERE a.story_id = stories.id)"
     )
+
+
+def copies(db: Base, story_or_alert: str) -> list[StoryCopy]:
+    """The copies of a story (by story number, or by the id of an alert on it), in the
+    order they were seen, each with why it joined and which alerts carry it."""
+    row = db.one("SELECT story_id FROM alerts WHERE id = ?", [story_or_alert])
+    story = row["story_id"] if row else story_or_alert
+    rows = db.query(
+        f"SELECT a.*, f.url AS feed_url, {FEED_NAME},"
+        " (SELECT group_concat(al.watch, ',') FROM alerts al WHERE al.article_id = a.id)"
+        " AS watches FROM articles a JOIN feeds f ON f.id = a.feed_id"
+        " WHERE a.story_id = ? ORDER BY a.seen_at, a.id",
+        [story],
+    )
+    return [
+        StoryCopy(
+            id=int(r["id"]),
+            title=r["title"] or "",
+            link=r["link"],
+            feed=r["feed_title"],
+            published=from_iso(r["published"]),
+            seen_at=from_iso(r["seen_at"]),
+            joined_by=r["joined_by"] or "",
+            joined_score=r["joined_score"],
+            joined_to=r["joined_to"],
+            alerts=tuple(sorted((r["watches"] or "").split(","))) if r["watches"] else (),
+        )
+        for r in rows
+    ]

@@ -65,6 +65,8 @@ def commit_poll(
                 if (alert := outbox.insert_alert(db, *placed, pending, now)) is not None:
                     created.append(alert)
                     watches.append(pending.match.watch)
+                else:  # the story already alerted this watch: the earliest copy carries it
+                    stories.prefer_earliest(db, placed[1], placed[0], article.published, pending)
         feeds.apply_update(db, feed, update, now)
         if new:
             feeds.count_new(db, feed, len(new), now)
@@ -97,12 +99,13 @@ def _place(
         return None
     signature = rules.signatures.get(article.entry_key) if rules is not None else None
     keyed = signature if signature is not None and signature.keys else None
-    story = None
+    join = None
     if rules is not None and keyed is not None:
-        story = stories.story_of(db, keyed, rules, now)
-    if story is None:
-        story = stories.new_story(db, now)
+        join = stories.story_of(db, keyed, rules, now)
+    story = join.story if join is not None else stories.new_story(db, now)
     article_id = articles.insert(db, feed, story, article, now)
+    if join is not None:
+        stories.record_join(db, article_id, join)
     if keyed is not None:
         stories.index(db, article_id, keyed, now)
     return article_id, story

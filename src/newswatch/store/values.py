@@ -99,6 +99,9 @@ class StoryRules:
     per_key: int = 50  # most recent holders of one LSH key considered
     prune: int = 1000  # expired index rows removed per poll, at most
     fingerprint: Callable[[Article], bytes] | None = None  # for rows indexed before m007
+    # Why a new fingerprint and its best candidate's are one story: (signal, score), kept
+    # on the article for ``alerts --story``; without it the signal is recorded as "similar".
+    why: Callable[[bytes, bytes], tuple[str, float]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,3 +125,21 @@ class StoredArticle:
     feed: FeedRef
     seen_at: datetime
     story_id: int = 0
+    first_fetch: bool = False  # recorded by its feed's first poll that recorded anything
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCopy:
+    """One copy of a story as ``alerts --story`` shows it: the article, its feed, and why
+    it joined the story (``joined_by`` empty: it began the story)."""
+
+    id: int
+    title: str
+    link: str | None
+    feed: str  # the feed's configured name, else its URL
+    published: datetime | None
+    seen_at: datetime | None
+    joined_by: str = ""
+    joined_score: float | None = None
+    joined_to: int | None = None
+    alerts: tuple[str, ...] = ()  # the watches whose alert on the story carries this copy
