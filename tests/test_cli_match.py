@@ -101,26 +101,32 @@ def test_explain_usage_errors_exit_2(tmp_path: Path, args: tuple[str, ...], mess
 # ------------------------------------------------------------------ replay
 
 
-def article(key: str, title: str, content: str = "", feed: str = FEED) -> Article:
+def article(
+    key: str, title: str, content: str = "", feed: str = FEED, published: datetime | None = None
+) -> Article:
     link = f"https://news.example.org/{key}"
-    return Article(feed, key, link, link, title, content=content)
+    return Article(feed, key, link, link, title, content=content, published=published)
 
 
 def store_articles(tmp_path: Path, now: datetime) -> None:
-    """A database as the daemon leaves it: feeds polled, articles stored, no alerts."""
+    """A database as the daemon leaves it: feeds polled, articles stored, no alerts. Each
+    article is published when its feed was polled (so ``first_run`` lets it alert)."""
     store = SQLiteStore(tmp_path / "state.db")
     store.ensure_feeds([(FEED, "Example"), (OTHER, "Other")])
+    at = now - timedelta(hours=2)
     fresh = [
-        article("1", "Протесты в Беларуси", "Люди вышли на улицы."),
-        article("2", "Documents leaked, Lukashenko silent"),
-        article("3", "Belarus beat Latvia at hockey"),
-        article("4", "Weather in Minsk"),
+        article("1", "Протесты в Беларуси", "Люди вышли на улицы.", published=at),
+        article("2", "Documents leaked, Lukashenko silent", published=at),
+        article("3", "Belarus beat Latvia at hockey", published=at),
+        article("4", "Weather in Minsk", published=at),
     ]
-    store.commit_poll(FEED, FeedUpdate(success=True), fresh, {}, now - timedelta(hours=2))
-    other = [article("5", "Minsk metro extended", feed=OTHER)]
-    store.commit_poll(OTHER, FeedUpdate(success=True), other, {}, now - timedelta(hours=1))
-    old = [article("6", "Belarus in 2019", feed=OTHER)]
-    store.commit_poll(OTHER, FeedUpdate(success=True), old, {}, now - timedelta(days=30))
+    store.commit_poll(FEED, FeedUpdate(success=True), fresh, {}, at)
+    at = now - timedelta(hours=1)
+    other = [article("5", "Minsk metro extended", feed=OTHER, published=at)]
+    store.commit_poll(OTHER, FeedUpdate(success=True), other, {}, at)
+    at = now - timedelta(days=30)
+    old = [article("6", "Belarus in 2019", feed=OTHER, published=at)]
+    store.commit_poll(OTHER, FeedUpdate(success=True), old, {}, at)
     store.close()
 
 
