@@ -169,7 +169,8 @@ async def poll_feed(rt: Runtime, feed: FeedSettings) -> PollReport:
 
 def _not_claimed(rt: Runtime, feed: FeedSettings, claim: FeedClaim, now: datetime) -> PollReport:
     """Why a feed was not polled: another instance polls it now (it is due again one
-    interval from now) or polled it within its interval, it is gone, or backing off."""
+    interval from now), it is gone or backing off, or another instance polled it within
+    its interval (due when that poll said)."""
     state = claim.state
     if claim.holder is not None:
         log.info(
@@ -181,17 +182,18 @@ def _not_claimed(rt: Runtime, feed: FeedSettings, claim: FeedClaim, now: datetim
         return PollReport(
             feed.url, ELSEWHERE, error=f"polled by {claim.holder.who()}", next_poll_at=until
         )
-    if claim.polled_by is not None:
-        return PollReport(
-            feed.url,
-            ELSEWHERE,
-            error=f"polled by {claim.polled_by.who()} within its interval",
-            next_poll_at=state.next_poll_at,
-        )
     if state.gone:
         return PollReport(feed.url, "skipped", error="gone (HTTP 410): no longer polled")
+    if state.backoff_until is not None and state.backoff_until > now:
+        return PollReport(
+            feed.url, "skipped", next_poll_at=state.backoff_until, error="backing off after errors"
+        )
+    who = claim.polled_by.who() if claim.polled_by is not None else "another newswatch"
     return PollReport(
-        feed.url, "skipped", next_poll_at=state.backoff_until, error="backing off after errors"
+        feed.url,
+        ELSEWHERE,
+        error=f"polled by {who} within its interval",
+        next_poll_at=state.next_poll_at,
     )
 
 

@@ -99,9 +99,17 @@ class Presence:
                 log.exception("renewing this instance's claims failed; trying again shortly")
 
     async def look(self, others: list[Instance]) -> None:
-        """Say once per instance that another newswatch works on the database; retire the
-        ones on this host whose process is gone (killed), ending their claims."""
-        dead = [o for o in others if o.host == self.me.host and not self.alive(o.pid)]
+        """Say once per instance that another newswatch works on the database (``others``
+        ran at some time since the last look); retire the running ones on this host whose
+        process is gone (killed), ending their claims."""
+        now = self.clock()
+        dead = [
+            o
+            for o in others
+            if o.host == self.me.host
+            and (o.expires_at is None or o.expires_at > now)
+            and not self.alive(o.pid)
+        ]
         if dead:
             ended = await self.store.call(
                 Store.retire_instances, [o.id for o in dead], self.clock()

@@ -29,7 +29,13 @@ _LIVE = "SELECT id FROM instances WHERE expires_at > :now"
 
 
 def _instance(row: Row) -> Instance:
-    return Instance(row["id"], int(row["pid"]), row["host"], from_iso(row["started_at"]))
+    return Instance(
+        row["id"],
+        int(row["pid"]),
+        row["host"],
+        from_iso(row["started_at"]),
+        from_iso(row["expires_at"]),
+    )
 
 
 def register(db: Base, me: Instance, now: datetime, until: datetime) -> list[Instance]:
@@ -46,30 +52,32 @@ def register(db: Base, me: Instance, now: datetime, until: datetime) -> list[Ins
 
 def beat(db: Base, me: Instance, now: datetime, until: datetime) -> list[Instance]:
     """``me`` is still at work: its row and every claim it holds now last until
-    ``until`` (a poll or send in flight keeps its claim). The other instances alive."""
+    ``until`` (a poll or send in flight keeps its claim). The other instances that were
+    running at some time since ``me`` last renewed (a short ``run --once`` too)."""
     params = {"me": me.id, "now": iso(now), "until": iso(until)}
     with db.write():
+        last = db.one("SELECT seen_at FROM instances WHERE id = :me", params)
         db.execute(
             "UPDATE instances SET seen_at = :now, expires_at = :until WHERE id = :me", params
         )
         for table in ("feeds", "deliveries"):
             db.execute(f"UPDATE {table} SET claim_expires = :until WHERE claimed_by = :me", params)
-    return others(db, me, now)
+    return others(db, me, (from_iso(last["seen_at"]) if last else None) or now)
 
 
-def others(db: Base, me: Instance, now: datetime) -> list[Instance]:
-    """The instances other than ``me`` alive at ``now``, oldest first."""
+def others(db: Base, me: Instance, since: datetime) -> list[Instance]:
+    """The instances other than ``me`` running at some time since ``since``, oldest first."""
     rows = db.query(
         "SELECT * FROM instances WHERE id != ? AND expires_at > ? ORDER BY started_at, id",
-        [me.id, iso(now)],
+        [me.id, iso(since)],
     )
     return [_instance(r) for r in rows]
 
 
 def retire(db: Base, ids: Sequence[str], now: datetime) -> int:
     """The instances ``ids`` stopped (``me`` on its way out, or another one found dead):
-    their claims end now, so others take their work over; their rows go. How many claims
-    were ended."""
+    their claims end now, so others take their work over; their rows stay a day (what
+    they polled names them). How many claims were ended."""
     if not ids:
         return 0
     marks = ", ".join("?" for _ in ids)
@@ -80,41 +88,53 @@ def retire(db: Base, ids: Sequence[str], now: datetime) -> int:
                 f"UPDATE {table} SET {_RELEASE} WHERE claimed_by IN ({marks})", list(ids)
             )
             ended += int(cursor.rowcount)
-        db.execute(f"DELETE FROM instances WHERE id IN ({marks})", list(ids))
-        # Rows of instances that died unnoticed a day ago hold nothing worth keeping.
+        db.execute(
+            f"UPDATE instances SET expires_at = ? WHERE id IN ({marks}) AND expires_at > ?",
+            [iso(now), *ids, iso(now)],
+        )
+        # Rows of instances that stopped a day ago hold nothing worth keeping.
         db.execute("DELETE FROM instances WHERE expires_at < ?", [iso(now - timedelta(days=1))])
     return ended
 
 
 def claim_feed(db: Base, url: str, me: Instance, now: datetime, until: datetime) -> FeedClaim:
-    """Claim the feed ``url`` for a poll by ``me`` until ``until``, in one write: taken
-    unless another instance polls it right now, or polled it within its interval and is
-    still alive, or the feed is gone or backing off."""
-    params = {"me": me.id, "now": iso(now), "until": iso(until), "url": url}
+    """Claim the feed ``url`` for a poll by ``me`` until ``until``, in one write. Refused
+    while another instance polls it; when another one polled it within its interval and
+    is still running, or did so since ``me`` started (two polls where one was due); and
+    for a feed that is gone or backing off."""
+    params = {
+        "me": me.id,
+        "now": iso(now),
+        "until": iso(until),
+        "started": iso(me.started_at or now),
+    }
     with db.write():
         feed = feeds.feed_id(db, url)
         taken = db.one(
             f"UPDATE feeds SET {_CLAIM} WHERE id = :id AND {_FREE} AND gone = 0"
             " AND (backoff_until IS NULL OR backoff_until <= :now)"
             " AND NOT (polled_by IS NOT NULL AND polled_by != :me AND next_poll_at > :now"
-            f" AND polled_by IN ({_LIVE})) RETURNING id",
+            f" AND (last_fetch_at >= :started OR polled_by IN ({_LIVE}))) RETURNING id",
             {**params, "id": feed},
         )
         state = feeds.state(db, url)
         if taken is not None:
             return FeedClaim(state, claimed=True)
-        row = db.one("SELECT claimed_by, polled_by FROM feeds WHERE id = ?", [feed])
+        row = db.one("SELECT * FROM feeds WHERE id = ?", [feed])
         assert row is not None
-        holder = _alive(db, row["claimed_by"], me, now)
-        polled = None if holder else _alive(db, row["polled_by"], me, now)
-    return FeedClaim(state, claimed=False, holder=holder, polled_by=polled)
+        held = row["claimed_by"] not in (None, me.id) and row["claim_expires"] > iso(now)
+        polled = row["polled_by"] not in (None, me.id) and state.next_poll_at is not None
+        return FeedClaim(
+            state,
+            claimed=False,
+            holder=_instance_of(db, row["claimed_by"]) if held else None,
+            polled_by=_instance_of(db, row["polled_by"]) if polled and not held else None,
+        )
 
 
-def _alive(db: Base, instance: str | None, me: Instance, now: datetime) -> Instance | None:
-    """The instance ``instance`` if it is another one and alive at ``now``."""
-    if instance is None or instance == me.id:
-        return None
-    row = db.one("SELECT * FROM instances WHERE id = ? AND expires_at > ?", [instance, iso(now)])
+def _instance_of(db: Base, instance: str) -> Instance | None:
+    """The instance ``instance``, running or not, if its row is still kept."""
+    row = db.one("SELECT * FROM instances WHERE id = ?", [instance])
     return _instance(row) if row else None
 
 

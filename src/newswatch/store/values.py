@@ -41,6 +41,7 @@ class Instance:
     pid: int
     host: str
     started_at: datetime | None = None
+    expires_at: datetime | None = None  # running until then, unless it renews
 
     def who(self) -> str:
         """``pid 123 on host h``."""
