@@ -53,6 +53,7 @@ from newswatch.waits import MAX_WAIT, backoff, capped
 log = logging.getLogger(__name__)
 
 ELSEWHERE = "polled_elsewhere"  # another instance on the database polls (or polled) the feed
+RECHECK = timedelta(seconds=10)  # a feed another instance polls now is looked at again then
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +169,8 @@ async def poll_feed(rt: Runtime, feed: FeedSettings) -> PollReport:
 
 
 def _not_claimed(rt: Runtime, feed: FeedSettings, claim: FeedClaim, now: datetime) -> PollReport:
-    """Why a feed was not polled: another instance polls it now (it is due again one
-    interval from now), it is gone or backing off, or another instance polled it within
+    """Why a feed was not polled: another instance polls it now (looked at again in
+    ``RECHECK``), it is gone or backing off, or another instance polled it within
     its interval (due when that poll said)."""
     state = claim.state
     if claim.holder is not None:
@@ -178,7 +179,9 @@ def _not_claimed(rt: Runtime, feed: FeedSettings, claim: FeedClaim, now: datetim
             feed.name or redact_feed_url(feed.url),
             claim.holder.who(),
         )
-        until = now + rt.settings.feed_interval(feed)
+        # Look again soon: if the other poll ends, it says when the feed is due; if the
+        # other process died, its claim ends and this one polls.
+        until = now + min(rt.settings.feed_interval(feed), RECHECK)
         return PollReport(
             feed.url, ELSEWHERE, error=f"polled by {claim.holder.who()}", next_poll_at=until
         )
