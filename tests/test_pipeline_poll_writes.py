@@ -1,5 +1,6 @@
-"""One poll is one write transaction (DESIGN rule 4), measured on a real SQLite file:
-store trips counted by ``AsyncStore.trips``, writes by tracing ``BEGIN IMMEDIATE``."""
+"""One poll is one write transaction (DESIGN rule 4) after its claim on the feed (a short
+write of its own, which others must see before the fetch), measured on a real SQLite
+file: store trips counted by ``AsyncStore.trips``, writes by tracing ``BEGIN IMMEDIATE``."""
 
 from __future__ import annotations
 
@@ -69,30 +70,31 @@ def polls(s: Settings, at: list[datetime]) -> list[tuple[PollReport, int, int]]:
     return asyncio.run(go())
 
 
-def test_failed_poll_is_two_trips_and_one_write_with_its_health_notice(
+def test_failed_poll_is_two_trips_a_claim_and_one_write_with_its_health_notice(
     tmp_path: Path, server: FeedServer
 ) -> None:
-    """A failure (feed_state, commit_fetch) records the feed state and, once failing
-    for failing_after, the notice too, in the same single write (was 4 trips, 2 writes)."""
+    """A failure (claim_feed, commit_fetch) records the feed state and, once failing
+    for failing_after, the notice too, in the same single write after the claim (was 4
+    trips, 2 writes before the claims)."""
     server.add("/rss", b"oops", status=500)
     first, second = polls(settings(tmp_path, server), [T0, T0 + timedelta(hours=2)])
-    assert (first[0].status, first[0].alerts, first[1:]) == ("failed", 0, (2, 1))
-    assert (second[0].status, second[0].alerts, second[1:]) == ("failed", 1, (2, 1))
+    assert (first[0].status, first[0].alerts, first[1:]) == ("failed", 0, (2, 2))
+    assert (second[0].status, second[0].alerts, second[1:]) == ("failed", 1, (2, 2))
 
 
-def test_successful_poll_is_three_trips_and_one_write_with_its_health_notice(
+def test_successful_poll_is_three_trips_a_claim_and_one_write_with_its_health_notice(
     tmp_path: Path, server: FeedServer
 ) -> None:
-    """A parsed poll (feed_state, unseen, commit_poll) commits the document, the new
-    article, its alert, the feed state and the recovery notice in one write (was 6 trips,
-    3 writes)."""
+    """A parsed poll (claim_feed, unseen, commit_poll) commits the document, the new
+    article, its alert, the feed state and the recovery notice in one write after the
+    claim (was 6 trips, 3 writes)."""
     server.add("/rss", b"oops", status=500)
     s = settings(tmp_path, server)
     polls(s, [T0, T0 + timedelta(hours=2)])  # announced failing
     server.add("/rss", rss("Wire", [Item("1", "Lukashenko", "https://n.example/1")]))
     ((report, trips, writes),) = polls(s, [T0 + timedelta(hours=3)])
     assert (report.status, report.new_articles, report.alerts) == ("ok", 1, 2)
-    assert (trips, writes) == (3, 1)
+    assert (trips, writes) == (3, 2)
     with SQLiteStore(s.database) as store:
         kinds = store.db.execute("SELECT kind FROM alerts ORDER BY rowid").fetchall()
         assert [k for (k,) in kinds] == ["health", "article", "health"]

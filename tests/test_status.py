@@ -141,6 +141,7 @@ def test_json_fields() -> None:
         "last_new_item": None,
         "next_poll": "2026-11-24T14:00:00Z",
         "gone": False,
+        "claim": None,
     }
 
 

@@ -151,6 +151,22 @@ class Digest:
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """A newswatch process at work on a feed (a poll) or a delivery (a send): its claim in
+    the database, held from ``since`` and renewed while the work runs until it is released
+    with the outcome; past ``expires`` (the process died) anyone may take it over."""
+
+    pid: int
+    host: str
+    since: datetime
+    expires: datetime
+
+    def who(self) -> str:
+        """``pid 123 on host h``."""
+        return f"pid {self.pid} on host {self.host}"
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """One alert owed to one destination: a row of the outbox. ``unit`` is the message it
     was last offered in (the alert id when sent alone, a digest id when in a digest): once
@@ -166,6 +182,7 @@ class Delivery:
     sent_at: datetime | None = None
     unit: str | None = None
     created_at: datetime | None = None
+    claim: Claim | None = None  # a process sending it now (or that died sending it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,3 +219,4 @@ class FeedState:
     gone: bool = False
     warning: str | None = None  # what the last successful poll found wrong (e.g. its charset)
     health: str | None = None  # the feed health last announced (health.Health; None: ok)
+    claim: Claim | None = None  # a process polling it now (or that died polling it)

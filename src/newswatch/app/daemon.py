@@ -123,6 +123,7 @@ class Daemon:
         server = self._metrics_server()
         async with open_runtime(self.settings, clock=self.clock, stdout=self.stdout) as rt:
             self.rt = rt
+            rt.presence.on_takeover = self._wake_delivery  # a dead instance's sends are due
             self.scheduler.start()
             self._schedule_all(self.settings.active_feeds)
             self.deliverer = Deliverer(rt, on_report=self._delivered)

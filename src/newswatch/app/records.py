@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from newswatch.app.clock import utcnow
+from newswatch.app.status import claim_json, claim_note
 from newswatch.match import WatchReport
 from newswatch.models import Delivery, DeliveryState, Hit, Match
 from newswatch.notify.clean import clean_line, matched_terms
@@ -63,12 +65,15 @@ def delivery_lines(d: Delivery) -> Iterator[str]:
 
 
 def _delivery_note(d: Delivery) -> str:
-    """When a pending delivery is tried next, and whether it goes in a digest."""
+    """When a pending delivery is tried next, whether it goes in a digest, and which
+    process sends it right now."""
     note = ""
     if d.state is DeliveryState.PENDING and d.next_attempt_at is not None:
         note += f"  next={when(d.next_attempt_at)}"
     if d.unit is not None and d.unit != d.alert.id:
         note += f"  digest={d.unit}"
+    if d.claim is not None and d.state is DeliveryState.PENDING:
+        note += f"  ({claim_note(d.claim, 'sending', utcnow())})"
     return note
 
 
@@ -86,6 +91,7 @@ def delivery_json(d: Delivery) -> dict[str, Any]:
         "next_attempt": rfc3339(d.next_attempt_at) if d.state is DeliveryState.PENDING else None,
         "digest": d.unit if d.unit is not None and d.unit != d.alert.id else None,
         "last_error": d.last_error,
+        "claim": claim_json(d.claim) if d.state is DeliveryState.PENDING else None,
         "title": article.title,
         "url": article.link,
         "published": rfc3339(article.published),

@@ -15,7 +15,7 @@ from typing import Any
 
 from newswatch import health
 from newswatch.config import Settings, format_duration
-from newswatch.models import FeedState
+from newswatch.models import Claim, FeedState
 from newswatch.redact import redact_feed_url, redact_text
 
 NAME_WIDTH = 40
@@ -100,7 +100,29 @@ def to_json(row: FeedStatus) -> dict[str, Any]:
         "last_new_item": _stamp(s.last_new_item_at),
         "next_poll": None if row.condition == "disabled" else _stamp(next_poll(s)),
         "gone": s.gone,
+        "claim": claim_json(s.claim),
     }
+
+
+def claim_json(claim: Claim | None) -> dict[str, Any] | None:
+    """A process's claim on a feed (``status``) or a delivery (``alerts``) as JSON."""
+    if claim is None:
+        return None
+    return {
+        "pid": claim.pid,
+        "host": claim.host,
+        "since": _stamp(claim.since),
+        "expires": _stamp(claim.expires),
+    }
+
+
+def claim_note(claim: Claim, doing: str, now: datetime) -> str:
+    """``polling by pid 123 on host h since 10:00:00Z (3 s ago)``; once the claim has
+    expired, the process died at it, and the next run takes the work over."""
+    since = f"{claim.since.astimezone(UTC):%Y-%m-%d %H:%M:%SZ}"
+    if claim.expires > now:
+        return f"{doing} by {claim.who()} since {since} ({_ago(claim.since, now)})"
+    return f"{doing} by {claim.who()} since {since}: claim expired, the next run takes it over"
 
 
 def table(rows: Sequence[FeedStatus], now: datetime) -> list[str]:
@@ -124,6 +146,12 @@ def table(rows: Sequence[FeedStatus], now: datetime) -> list[str]:
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in lines]
     problems = list(_problems(rows, now))
+    working = [
+        f"  {printable(r.name, NAME_WIDTH)}: {claim_note(r.state.claim, 'polling', now)}"
+        for r in rows
+        if r.state.claim is not None
+    ]
+    out += ["", "working now:", *working] if working else []
     return out + (["", "problems:", *problems] if problems else [])
 
 

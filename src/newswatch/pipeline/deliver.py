@@ -4,7 +4,15 @@ Each destination has its own lane, so one slow or failing destination never dela
 others. One pass of a lane:
 
     store.due_for -> outbox.plan_units -> store.assign_units -> rate limit
-        -> notifier.send / send_digest -> store.mark_sent / mark_dead / schedule_retry
+        -> store.claim_unit -> notifier.send / send_digest
+        -> store.mark_sent / mark_dead / schedule_retry (which end the claim)
+
+Each message is claimed in the database before it is sent (all its deliveries or none),
+so that when several newswatch processes share the database each message is sent by one
+of them only; a message another one sends right now, or that changed since this pass read
+the outbox, is left alone. A claim is renewed while the send runs (``Presence``); if the
+process dies mid-send it expires, and the next claimant resends that message alone, under
+the same key.
 
 Which message each delivery goes in is committed *before* anything is sent (see
 ``newswatch.outbox``, which makes every decision here without I/O). A transient failure
@@ -24,7 +32,7 @@ import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from newswatch.config import Destination, Settings
@@ -33,7 +41,7 @@ from newswatch.models import Digest
 from newswatch.notify import Notifier
 from newswatch.outbox import DeliveryReport, Plan, RateLimiter, Unit, plan_units, retry_delay
 from newswatch.redact import redact_text
-from newswatch.store import AsyncStore, Store
+from newswatch.store import AsyncStore, Instance, Store
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +63,10 @@ class DeliveryContext(Protocol):
     def clock(self) -> Callable[[], datetime]: ...
     @property
     def rng(self) -> random.Random: ...
+    @property
+    def me(self) -> Instance: ...
+    @property
+    def lease(self) -> timedelta: ...
 
 
 @dataclass
@@ -118,12 +130,25 @@ class Lane:
                 await _sleep(delay, stopping)
                 if stopping is not None and stopping.is_set():
                     return report, False
+            if not await self._claim(unit):
+                continue
             self.limiter.record(loop.time())
             outcome, paused = await self._send(unit, dest, failures)
             report += outcome
             if paused:
                 return report, True
         return report, False
+
+    async def _claim(self, unit: Unit) -> bool:
+        """Claim the message's deliveries for this process; False when another process
+        sends it (or the outbox changed since the pass read it): then it is left alone."""
+        now = self.ctx.clock()
+        claimed = await self.ctx.store.call(
+            Store.claim_unit, unit.ids, unit.key, self.ctx.me, now, now + self.ctx.lease
+        )
+        if not claimed:
+            log.debug("message left to another process destination=%s unit=%s", self.name, unit.key)
+        return claimed
 
     async def _send(
         self, unit: Unit, dest: Destination, failures: int

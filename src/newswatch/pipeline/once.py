@@ -13,7 +13,7 @@ from newswatch.config import Settings
 from newswatch.models import FetchStatus
 from newswatch.outbox import DeliveryReport
 from newswatch.pipeline.deliver import deliver_all
-from newswatch.pipeline.poll import PollReport, poll_feeds
+from newswatch.pipeline.poll import ELSEWHERE, PollReport, poll_feeds
 from newswatch.pipeline.runtime import open_runtime, prune
 from newswatch.text import plural
 
@@ -28,9 +28,11 @@ class OnceSummary:
     @property
     def outage(self) -> bool:
         """No feed could be fetched at all: every poll failed (none answered 200 or 304),
-        so that cron or a systemd timer sees an outage (exit 1)."""
+        so that cron or a systemd timer sees an outage (exit 1). Feeds that another
+        newswatch on the database polls (or polled) are not this run's to judge."""
         fetched = {FetchStatus.OK.value, FetchStatus.NOT_MODIFIED.value}
-        return bool(self.polls) and not any(p.status in fetched for p in self.polls)
+        own = [p for p in self.polls if p.status != ELSEWHERE]
+        return bool(own) and not any(p.status in fetched for p in own)
 
     def describe(self) -> str:
         """One line: feeds by outcome, new articles, alerts, deliveries."""

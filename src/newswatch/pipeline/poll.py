@@ -1,12 +1,15 @@
 """Polling, sequenced: one feed, one way through the stages.
 
-    poll_feed: store.feed_state -> fetch -> [worker: parse] -> store.unseen -> match
+    poll_feed: store.claim_feed -> fetch -> [worker: parse] -> store.unseen -> match
                -> [worker: story signatures] -> store.commit_poll (one write: entries,
                   new articles and their stories, alerts, feed state, and the health
                   change that ``health`` judges on that state, with its notice)
 
 A poll without a document (error, 304, 410) commits with ``store.commit_fetch``, also one
-write with the health change.
+write with the health change. Before it, ``store.claim_feed`` is a short write of its own
+(it must be seen by others before the fetch): a claim on the feed, so that another
+newswatch on the same database neither polls it at the same time nor again within its
+interval. The poll's commit releases it.
 
 The daemon and ``run --once`` call these same functions. Nothing here reads the clock or
 the environment: ``Runtime.clock`` and the settings come from the caller.
@@ -36,6 +39,7 @@ from newswatch.pipeline.firstrun import alerts_on_first_fetch
 from newswatch.pipeline.runtime import Runtime
 from newswatch.redact import redact_feed_url, redact_text
 from newswatch.store import (
+    FeedClaim,
     FeedUpdate,
     HealthChange,
     HealthNotice,
@@ -49,13 +53,16 @@ from newswatch.waits import MAX_WAIT, backoff, capped
 
 log = logging.getLogger(__name__)
 
+ELSEWHERE = "polled_elsewhere"  # another instance on the database polls (or polled) the feed
+RECHECK = timedelta(seconds=10)  # a feed another instance polls now is looked at again then
+
 
 @dataclass(frozen=True, slots=True)
 class PollReport:
     """What one poll of one feed did."""
 
     feed: str
-    status: str  # a FetchStatus value, "skipped" or "error"
+    status: str  # a FetchStatus value, "skipped", "polled_elsewhere" or "error"
     new_articles: int = 0
     alerts: int = 0
     error: str | None = None
@@ -94,6 +101,7 @@ def _failure_update(
     result: FetchResult,
     error: str,
     now: datetime,
+    poller: str | None = None,
 ) -> FeedUpdate:
     interval = settings.feed_interval(feed)
     wait = backoff(interval, state.error_streak + 1)
@@ -107,6 +115,7 @@ def _failure_update(
         backoff_until=now + wait,
         gone=result.status is FetchStatus.GONE,
         current_url=result.permanent_url,
+        poller=poller,
     )
 
 
@@ -126,15 +135,14 @@ def _matches(
 
 async def poll_feed(rt: Runtime, feed: FeedSettings) -> PollReport:
     """Poll one feed once, whatever happens to it; record the outcome. Never raises for
-    anything the feed's server does."""
-    state = await rt.store.call(Store.feed_state, feed.url)
+    anything the feed's server does. The poll starts with a claim on the feed, so that
+    another newswatch on the same database does not poll it at the same time (or again
+    within its interval); the poll's commit releases it."""
     now = rt.clock()
-    if state.gone:
-        return PollReport(feed.url, "skipped", error="gone (HTTP 410): no longer polled")
-    if state.backoff_until is not None and state.backoff_until > now:
-        return PollReport(
-            feed.url, "skipped", next_poll_at=state.backoff_until, error="backing off after errors"
-        )
+    claim = await rt.store.call(Store.claim_feed, feed.url, rt.me, now, now + rt.lease)
+    state = claim.state
+    if not claim.claimed:
+        return _not_claimed(rt, feed, claim, now)
     try:
         return await _poll(rt, feed, state)
     except (asyncio.CancelledError, KeyboardInterrupt):
@@ -149,9 +157,42 @@ async def poll_feed(rt: Runtime, feed: FeedSettings) -> PollReport:
             FetchResult(url=feed.url, status=FetchStatus.FAILED),
             error,
             rt.clock(),
+            rt.me.id,
         )
         await rt.store.call(Store.commit_fetch, feed.url, update, rt.clock())
         return PollReport(feed.url, "error", error=error, next_poll_at=update.next_poll_at)
+
+
+def _not_claimed(rt: Runtime, feed: FeedSettings, claim: FeedClaim, now: datetime) -> PollReport:
+    """Why a feed was not polled: another instance polls it now (looked at again in
+    ``RECHECK``), it is gone or backing off, or another instance polled it within
+    its interval (due when that poll said)."""
+    state = claim.state
+    if claim.holder is not None:
+        log.info(
+            "feed skipped feed=%s: polled now by %s",
+            feed.name or redact_feed_url(feed.url),
+            claim.holder.who(),
+        )
+        # Look again soon: if the other poll ends, it says when the feed is due; if the
+        # other process died, its claim ends and this one polls.
+        until = now + min(rt.settings.feed_interval(feed), RECHECK)
+        return PollReport(
+            feed.url, ELSEWHERE, error=f"polled by {claim.holder.who()}", next_poll_at=until
+        )
+    if state.gone:
+        return PollReport(feed.url, "skipped", error="gone (HTTP 410): no longer polled")
+    if state.backoff_until is not None and state.backoff_until > now:
+        return PollReport(
+            feed.url, "skipped", next_poll_at=state.backoff_until, error="backing off after errors"
+        )
+    who = claim.polled_by.who() if claim.polled_by is not None else "another newswatch"
+    return PollReport(
+        feed.url,
+        ELSEWHERE,
+        error=f"polled by {who} within its interval",
+        next_poll_at=state.next_poll_at,
+    )
 
 
 def _health_rules(rt: Runtime, feed: FeedSettings, now: datetime) -> HealthRules:
@@ -198,6 +239,7 @@ async def _poll(rt: Runtime, feed: FeedSettings, state: FeedState) -> PollReport
             status=result.http_status,
             next_poll_at=next_poll(rt.settings, feed, result, None, now),
             current_url=result.permanent_url,
+            poller=rt.me.id,
         )
         record = await rt.store.call(
             Store.commit_fetch, feed.url, update, now, _health_rules(rt, feed, now)
@@ -224,7 +266,7 @@ async def _record_failure(
     rt: Runtime, feed: FeedSettings, state: FeedState, result: FetchResult, error: str
 ) -> PollReport:
     now = rt.clock()
-    update = _failure_update(rt.settings, feed, state, result, error, now)
+    update = _failure_update(rt.settings, feed, state, result, error, now, rt.me.id)
     record = await rt.store.call(
         Store.commit_fetch, feed.url, update, now, _health_rules(rt, feed, now)
     )
@@ -260,6 +302,7 @@ async def _record_articles(
         next_poll_at=next_poll(rt.settings, feed, result, parsed, now),
         parsed=True,
         warning=parsed.warning,
+        poller=rt.me.id,
     )
     record = await rt.store.call(
         Store.commit_poll,

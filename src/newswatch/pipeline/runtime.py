@@ -1,6 +1,7 @@
 """The runtime every sequencer works with, built from one configuration: the store, the
-fetcher, the worker pool, the compiled watchlist and the notifiers; and how a reload
-swaps a new configuration in. Plus the one maintenance step, ``prune``.
+fetcher, the worker pool, the compiled watchlist and the notifiers, and this process's
+``Presence`` among the others that share the database; how a reload swaps a new
+configuration in. Plus the one maintenance step, ``prune``.
 
 Nothing here reads the clock or the environment: ``clock`` and the settings come from
 the caller (``app``).
@@ -11,10 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import socket
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TextIO
 from urllib.parse import urlsplit
 
@@ -23,9 +27,122 @@ from newswatch.fetch import DEFAULT_USER_AGENT, Fetcher
 from newswatch.match import Watchlist, compile_watchlist
 from newswatch.notify import Notifier, build_notifiers
 from newswatch.pipeline.workers import WorkerPool
-from newswatch.store import AsyncStore, PruneReport, Store
+from newswatch.store import AsyncStore, Instance, PruneReport, Store
 
 log = logging.getLogger(__name__)
+
+HEARTBEAT = 5.0  # seconds between renewals of this instance and of the claims it holds
+SEND_TIMEOUT = timedelta(seconds=30)  # the notifiers' own timeout where none is configured
+LEASE_MARGIN = timedelta(seconds=30)
+
+
+def claim_lease(settings: Settings) -> timedelta:
+    """How long a claim (and an instance's row) holds without renewal: longer than a poll
+    or a send may take (``poll.timeout``, a destination's timeout), plus a margin, so
+    that only a process that died loses its claims. Renewed every ``HEARTBEAT``."""
+    timeouts = [settings.poll.timeout, SEND_TIMEOUT]
+    timeouts += [
+        t for d in settings.destinations if isinstance(t := getattr(d, "timeout", None), timedelta)
+    ]
+    return max(timeouts) + LEASE_MARGIN
+
+
+def this_process(now: datetime) -> Instance:
+    """This process as an instance: a random id (pids are reused), its pid and host."""
+    return Instance(uuid.uuid4().hex[:16], os.getpid(), socket.gethostname(), now)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this host (one we may not signal does)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+@dataclass
+class Presence:
+    """This process among the newswatch instances at work on the database: registered at
+    start, renewed (with every claim it holds) every ``HEARTBEAT`` seconds, retired at the
+    end (its claims released). It says once when it meets another instance, and ends the
+    claims of one on this host whose process is gone, so its work is taken over at once."""
+
+    store: AsyncStore
+    me: Instance
+    lease: timedelta
+    clock: Callable[[], datetime]
+    alive: Callable[[int], bool] = pid_alive
+    on_takeover: Callable[[], None] | None = None  # after claims of a dead one were ended
+    met: set[str] = field(default_factory=set)
+    task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Register, look at the others, and renew from now on."""
+        now = self.clock()
+        others = await self.store.call(Store.register_instance, self.me, now, now + self.lease)
+        await self.look(others)
+        self.task = asyncio.create_task(self._renew(), name="presence")
+
+    async def beat(self) -> None:
+        """Renew this instance and its claims once; look at the others."""
+        now = self.clock()
+        await self.look(await self.store.call(Store.renew_instance, self.me, now, now + self.lease))
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            try:
+                await self.beat()
+            except Exception:
+                log.exception("renewing this instance's claims failed; trying again shortly")
+
+    async def look(self, others: list[Instance]) -> None:
+        """Say once per instance that another newswatch works on the database (``others``
+        ran at some time since the last look); retire the running ones on this host whose
+        process is gone (killed), ending their claims."""
+        now = self.clock()
+        dead = [
+            o
+            for o in others
+            if o.host == self.me.host
+            and (o.expires_at is None or o.expires_at > now)
+            and not self.alive(o.pid)
+        ]
+        if dead:
+            ended = await self.store.call(
+                Store.retire_instances, [o.id for o in dead], self.clock()
+            )
+            for other in dead:
+                log.warning(
+                    "another newswatch on this database is gone pid=%d host=%s: "
+                    "taking its work over (claims ended: %d)",
+                    other.pid,
+                    other.host,
+                    ended,
+                )
+            if self.on_takeover is not None:
+                self.on_takeover()
+        for other in others:
+            if other in dead or other.id in self.met:
+                continue
+            self.met.add(other.id)
+            log.warning(
+                "another newswatch works on this database pid=%d host=%s since=%s: "
+                "each feed is polled and each message sent by one of them only",
+                other.pid,
+                other.host,
+                f"{other.started_at:%Y-%m-%dT%H:%M:%SZ}" if other.started_at else "-",
+            )
+
+    async def stop(self) -> None:
+        """Stop renewing; release every claim this instance holds."""
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+        await self.store.call(Store.retire_instances, [self.me.id], self.clock())
 
 
 @dataclass
@@ -39,8 +156,19 @@ class Runtime:
     watchlist: Watchlist
     notifiers: Mapping[str, Notifier]
     clock: Callable[[], datetime]
+    presence: Presence
     rng: random.Random = field(default_factory=random.Random)
     retired: list[asyncio.Task[None]] = field(default_factory=list)  # parts closing after reload
+
+    @property
+    def me(self) -> Instance:
+        """This process, as its claims name it."""
+        return self.presence.me
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claim holds without renewal."""
+        return self.presence.lease
 
 
 def user_agent() -> str:
@@ -113,6 +241,8 @@ async def open_runtime(
     """Open the store, the fetcher, the worker pool and the notifiers; close them after."""
     store = await AsyncStore(settings.database).open()
     await store.call(Store.ensure_feeds, [(f.url, f.name) for f in settings.feeds])
+    presence = Presence(store, this_process(clock()), claim_lease(settings), clock)
+    await presence.start()
     rt = Runtime(
         settings=settings,
         store=store,
@@ -121,10 +251,12 @@ async def open_runtime(
         watchlist=compile_watchlist(settings),
         notifiers=build_notifiers(settings.destinations, user_agent=user_agent(), stdout=stdout),
         clock=clock,
+        presence=presence,
     )
     try:
         yield rt
     finally:
+        await presence.stop()
         for task in rt.retired:
             task.cancel()
         await asyncio.gather(*rt.retired, return_exceptions=True)
@@ -142,6 +274,7 @@ async def reconfigure(rt: Runtime, settings: Settings, *, stdout: TextIO | None 
     old_notifiers = rt.notifiers
     grace = rt.settings.poll.timeout.total_seconds() + 5.0
     await rt.store.call(Store.ensure_feeds, [(f.url, f.name) for f in settings.feeds])
+    rt.presence.lease = claim_lease(settings)
     rt.watchlist = compile_watchlist(settings)
     rt.notifiers = build_notifiers(settings.destinations, user_agent=user_agent(), stdout=stdout)
     if old_fetcher is not None:

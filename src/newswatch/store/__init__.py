@@ -4,7 +4,8 @@ alert outbox, behind one typed protocol, :class:`Store`.
 ``protocol`` states the surface ``pipeline`` and ``app`` use; ``sqlite`` implements it on
 one SQLite file. Its table groups are sibling modules over the shared ``base`` (the
 connection and the ``BEGIN IMMEDIATE`` ``write()``): ``feeds``, ``articles``, ``stories``,
-``outbox`` (alerts, deliveries, destination state) and ``notices``; ``units`` holds the units
+``outbox`` (alerts, deliveries, destination state), ``notices`` and ``claims`` (the
+instances sharing the database, and their claims on feeds and deliveries); ``units`` holds the units
 of work that span them (``commit_poll``, ``commit_fetch``, ``prune``). ``schema`` holds the
 migrations and row converters, ``values`` the frozen values callers pass and receive.
 
@@ -25,10 +26,12 @@ from newswatch.store.protocol import Store
 from newswatch.store.schema import FEED_NAME, from_iso, iso, migrations
 from newswatch.store.sqlite import SQLiteStore
 from newswatch.store.values import (
+    FeedClaim,
     FeedUpdate,
     HealthChange,
     HealthNotice,
     HealthRules,
+    Instance,
     PendingAlert,
     PollRecord,
     PruneReport,
@@ -40,10 +43,12 @@ from newswatch.store.values import (
 __all__ = [
     "FEED_NAME",
     "AsyncStore",
+    "FeedClaim",
     "FeedUpdate",
     "HealthChange",
     "HealthNotice",
     "HealthRules",
+    "Instance",
     "PendingAlert",
     "PollRecord",
     "PruneReport",

@@ -85,11 +85,11 @@ class Base:
         """Run one statement for each of ``rows``."""
         self.db.conn.executemany(sql, rows)
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
         """All rows of a query, read at once (so the caller may write while it iterates)."""
         return list(self.db.query(sql, params))
 
-    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+    def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
         """The first row of a query, if any."""
         row: Row | None = next(self.db.query(sql, params), None)
         return row

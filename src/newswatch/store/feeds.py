@@ -13,7 +13,7 @@ from typing import Any
 
 from newswatch.models import FeedState
 from newswatch.store.base import Base
-from newswatch.store.schema import feed_state_from_row, iso
+from newswatch.store.schema import CLAIMANT, feed_state_from_row, iso
 from newswatch.store.values import FeedUpdate
 
 
@@ -30,13 +30,15 @@ def ensure(db: Base, feeds: Iterable[tuple[str, str | None]]) -> None:
 
 def state(db: Base, url: str) -> FeedState:
     """The state of the feed configured as ``url`` (a fresh one if never seen)."""
-    row = db.one("SELECT * FROM feeds WHERE url = ?", [url])
+    row = db.one(f"SELECT *, {CLAIMANT} FROM feeds WHERE url = ?", [url])
     return feed_state_from_row(row) if row else FeedState(url=url, current_url=url)
 
 
 def states(db: Base) -> list[FeedState]:
     """Every feed the store knows, in URL order."""
-    return [feed_state_from_row(r) for r in db.query("SELECT * FROM feeds ORDER BY url")]
+    return [
+        feed_state_from_row(r) for r in db.query(f"SELECT *, {CLAIMANT} FROM feeds ORDER BY url")
+    ]
 
 
 def find(db: Base, url: str) -> int | None:

@@ -18,8 +18,10 @@ from newswatch.errors import StoreError
 from newswatch.models import Alert, Delivery, DeliveryState, DestinationState, Sighting
 from newswatch.store.base import Base
 from newswatch.store.schema import (
+    CLAIMANT,
     FEED_NAME,
     article_from_row,
+    claim_from_row,
     from_iso,
     hits_from_json,
     hits_json,
@@ -113,22 +115,30 @@ def first_alert_of_story(db: Base, story_id: int, *, besides: str = "") -> str |
     return str(row["id"]) if row and row["id"] != besides else None
 
 
+# Not being sent by a process right now: never claimed, released, or its claim expired.
+_UNCLAIMED = "(claimed_by IS NULL OR claim_expires <= ?)"
+# What an outcome does to the claim of the process that sent: it ends.
+_RELEASE = "claimed_by = NULL, claimed_at = NULL, claim_expires = NULL"
+
+
 def due_deliveries(db: Base, now: datetime, limit: int = 500) -> list[Delivery]:
-    """Pending deliveries whose next attempt is due, oldest first."""
+    """Pending deliveries whose next attempt is due and that no process is sending,
+    oldest first."""
     rows = db.query(
-        "SELECT * FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? "
-        "ORDER BY next_attempt_at, id LIMIT ?",
-        [iso(now), limit],
+        f"SELECT *, {CLAIMANT} FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?"
+        f" AND {_UNCLAIMED} ORDER BY next_attempt_at, id LIMIT ?",
+        [iso(now), iso(now), limit],
     )
     return [_delivery(db, r) for r in rows]
 
 
 def due_for(db: Base, destination: str, now: datetime, limit: int = 500) -> list[Delivery]:
-    """One destination's pending deliveries that are due at ``now``, oldest first."""
+    """One destination's pending deliveries that are due at ``now`` and that no process
+    is sending, oldest first."""
     rows = db.query(
-        "SELECT * FROM deliveries WHERE destination = ? AND state = 'pending' "
-        "AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
-        [destination, iso(now), limit],
+        f"SELECT *, {CLAIMANT} FROM deliveries WHERE destination = ? AND state = 'pending' "
+        f"AND next_attempt_at <= ? AND {_UNCLAIMED} ORDER BY next_attempt_at, id LIMIT ?",
+        [destination, iso(now), iso(now), limit],
     )
     return [_delivery(db, r) for r in rows]
 
@@ -193,7 +203,7 @@ def mark_sent(
     with db.write():
         db.executemany(
             "UPDATE deliveries SET state = 'sent', sent_at = ?, attempts = attempts + 1, "
-            "last_error = NULL WHERE id = ? AND state = 'pending'",
+            f"last_error = NULL, {_RELEASE} WHERE id = ? AND state = 'pending'",
             [(iso(now), i) for i in _ids(delivery_ids)],
         )
         if destination is not None:
@@ -225,7 +235,7 @@ def _attempted(
     with db.write():
         db.executemany(
             "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, "
-            "next_attempt_at = ? WHERE id = ?",
+            f"next_attempt_at = ?, {_RELEASE} WHERE id = ?",
             [(state.value, error, iso(next_at), i) for i in _ids(ids)],
         )
 
@@ -249,7 +259,7 @@ def give_up_older(db: Base, destination: str, before: datetime, error: str) -> i
     with db.write():
         cursor = db.execute(
             "UPDATE deliveries SET state = 'dead', last_error = ? WHERE destination = ? "
-            "AND state = 'pending' AND created_at < ?",
+            "AND state = 'pending' AND created_at < ? AND claimed_by IS NULL",
             [f"given up: older than max_age while the destination fails ({error})",
              destination, iso(before)],
         )  # fmt: skip
@@ -272,7 +282,7 @@ def deliveries(
         params.append(destination)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     rows = db.query(
-        f"SELECT * FROM deliveries {where} ORDER BY created_at DESC, id DESC LIMIT ?",
+        f"SELECT *, {CLAIMANT} FROM deliveries {where} ORDER BY created_at DESC, id DESC LIMIT ?",
         [*params, limit],
     )
     return [_delivery(db, r) for r in rows]
@@ -369,6 +379,7 @@ def _delivery(db: Base, row: Mapping[str, Any]) -> Delivery:
         sent_at=from_iso(row["sent_at"]),
         unit=row["unit"],
         created_at=from_iso(row["created_at"]),
+        claim=claim_from_row(row),
     )
 
 

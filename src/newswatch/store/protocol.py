@@ -15,8 +15,10 @@ from typing import Protocol
 
 from newswatch.models import Alert, Article, Delivery, DeliveryState, DestinationState, FeedState
 from newswatch.store.values import (
+    FeedClaim,
     FeedUpdate,
     HealthRules,
+    Instance,
     PendingAlert,
     PollRecord,
     PruneReport,
@@ -153,4 +155,32 @@ class Store(Protocol):
 
     def alert(self, alert_id: str) -> Alert:
         """The alert ``alert_id`` as destinations render it."""
+        ...
+
+    # --- instances and claims (processes sharing the database) ------------------------
+
+    def register_instance(self, me: Instance, now: datetime, until: datetime) -> list[Instance]:
+        """Record ``me`` at work on the database until ``until``; return the others alive."""
+        ...
+
+    def renew_instance(self, me: Instance, now: datetime, until: datetime) -> list[Instance]:
+        """``me`` is still at work: it and every claim it holds last until ``until``;
+        return the other instances alive."""
+        ...
+
+    def retire_instances(self, ids: Sequence[str], now: datetime) -> int:
+        """These instances stopped (or died): their claims end, their rows go; return how
+        many claims ended."""
+        ...
+
+    def claim_feed(self, url: str, me: Instance, now: datetime, until: datetime) -> FeedClaim:
+        """Claim a feed for a poll by ``me`` until ``until`` (the poll's commit releases
+        it), unless another instance polls it now or polled it within its interval."""
+        ...
+
+    def claim_unit(
+        self, ids: Sequence[int], unit: str, me: Instance, now: datetime, until: datetime
+    ) -> bool:
+        """Claim all deliveries of message ``unit`` for a send by ``me`` until ``until``
+        (its outcome releases them), or none; whether they were claimed."""
         ...

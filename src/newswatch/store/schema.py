@@ -1,6 +1,6 @@
 """The database schema and the conversions between rows and values.
 
-The migrations ``m001``…``m009`` are applied in order by ``sqlite_utils``, which records each
+The migrations ``m001``…``m010`` are applied in order by ``sqlite_utils``, which records each
 applied one by its function name: never rename or reorder them, only add new ones. Here too
 are the text form of times (``iso``/``from_iso``) and the row-to-value converters every
 layer of the store shares.
@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
-from newswatch.models import Article, FeedRef, FeedState, Hit
+from newswatch.models import Article, Claim, FeedRef, FeedState, Hit
 from newswatch.redact import redact_feed_url
 from newswatch.store.values import StoredArticle
 
@@ -255,6 +255,35 @@ def m009_story_join_reasons(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m010_claims(db: sqlite_utils.Database) -> None:
+    """Claims, so that processes sharing the database never do the same work: the
+    newswatch instances at work on it (each renews its row while it runs), and on feeds
+    and deliveries the instance polling / sending it now, since when and until when its
+    claim holds (renewed while the work runs; anyone may take an expired claim over).
+    ``polled_by`` is the instance that polled a feed last."""
+    db.executescript(
+        """
+        CREATE TABLE instances (
+            id TEXT PRIMARY KEY,  -- random per process (a pid is reused)
+            pid INTEGER NOT NULL,
+            host TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL  -- alive until then unless it renews
+        );
+        ALTER TABLE feeds ADD COLUMN claimed_by TEXT;
+        ALTER TABLE feeds ADD COLUMN claimed_at TEXT;
+        ALTER TABLE feeds ADD COLUMN claim_expires TEXT;
+        ALTER TABLE feeds ADD COLUMN polled_by TEXT;
+        ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+        ALTER TABLE deliveries ADD COLUMN claimed_at TEXT;
+        ALTER TABLE deliveries ADD COLUMN claim_expires TEXT;
+        CREATE INDEX deliveries_claimed ON deliveries(claimed_by) WHERE claimed_by IS NOT NULL;
+        """
+    )
+
+
 def iso(value: datetime | None) -> str | None:
     """A sortable text form of an aware datetime, in UTC."""
     if value is None:
@@ -289,7 +318,23 @@ def feed_state_from_row(row: Mapping[str, Any]) -> FeedState:
         gone=bool(row["gone"]),
         warning=row.get("last_warning"),
         health=row.get("health"),
+        claim=claim_from_row(row),
     )
+
+
+# The pid and host of the instance that holds a row's claim, beside the row's columns.
+CLAIMANT = (
+    "(SELECT pid FROM instances i WHERE i.id = claimed_by) AS claim_pid,"
+    " (SELECT host FROM instances i WHERE i.id = claimed_by) AS claim_host"
+)
+
+
+def claim_from_row(row: Mapping[str, Any]) -> Claim | None:
+    """The claim on a feed or delivery row read with :data:`CLAIMANT` (None: unclaimed)."""
+    since, expires = from_iso(row.get("claimed_at")), from_iso(row.get("claim_expires"))
+    if row.get("claimed_by") is None or since is None or expires is None:
+        return None
+    return Claim(int(row.get("claim_pid") or 0), row.get("claim_host") or "?", since, expires)
 
 
 def article_from_row(row: Mapping[str, Any]) -> Article:

@@ -1,7 +1,7 @@
 """``SQLiteStore``: the :class:`~newswatch.store.protocol.Store` on one SQLite file.
 
 It is the shared base (the connection, ``write()``) and a thin front over the table
-groups (``feeds``, ``articles``, ``stories``, ``outbox``, ``notices``) and the units of
+groups (``feeds``, ``articles``, ``stories``, ``outbox``, ``notices``, ``claims``) and the units of
 work that span them (``units``); the SQL lives there, not here.
 """
 
@@ -12,13 +12,15 @@ from datetime import datetime
 
 from newswatch.models import Alert, Article, Delivery, DeliveryState, DestinationState, FeedState
 from newswatch.store import articles as _articles
+from newswatch.store import claims, outbox, units
 from newswatch.store import feeds as _feeds
-from newswatch.store import outbox, units
 from newswatch.store import stories as _stories
 from newswatch.store.base import Base
 from newswatch.store.values import (
+    FeedClaim,
     FeedUpdate,
     HealthRules,
+    Instance,
     PendingAlert,
     PollRecord,
     PruneReport,
@@ -151,3 +153,25 @@ class SQLiteStore(Base):
     def alert(self, alert_id: str) -> Alert:
         """See :meth:`Store.alert`."""
         return outbox.alert(self, alert_id)
+
+    def register_instance(self, me: Instance, now: datetime, until: datetime) -> list[Instance]:
+        """See :meth:`Store.register_instance`."""
+        return claims.register(self, me, now, until)
+
+    def renew_instance(self, me: Instance, now: datetime, until: datetime) -> list[Instance]:
+        """See :meth:`Store.renew_instance`."""
+        return claims.beat(self, me, now, until)
+
+    def retire_instances(self, ids: Sequence[str], now: datetime) -> int:
+        """See :meth:`Store.retire_instances`."""
+        return claims.retire(self, ids, now)
+
+    def claim_feed(self, url: str, me: Instance, now: datetime, until: datetime) -> FeedClaim:
+        """See :meth:`Store.claim_feed`."""
+        return claims.claim_feed(self, url, me, now, until)
+
+    def claim_unit(
+        self, ids: Sequence[int], unit: str, me: Instance, now: datetime, until: datetime
+    ) -> bool:
+        """See :meth:`Store.claim_unit`."""
+        return claims.claim_unit(self, ids, unit, me, now, until)

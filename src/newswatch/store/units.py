@@ -3,7 +3,8 @@ a poll (``commit_poll``, or ``commit_fetch`` when there was no document) and ``p
 
 One poll is one write (DESIGN rule 4): the document's entries, the new articles and their
 stories, their alerts with their deliveries (the outbox pattern), the feed's state, and the
-change of its health with the notice that announces it all commit together or not at all.
+change of its health with the notice that announces it all commit together or not at all;
+the same write ends the poller's claim on the feed (``claims``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from newswatch.models import Article
-from newswatch.store import articles, feeds, notices, outbox, stories
+from newswatch.store import articles, claims, feeds, notices, outbox, stories
 from newswatch.store.base import Base
 from newswatch.store.values import (
     FeedUpdate,
@@ -68,6 +69,7 @@ def commit_poll(
                 else:  # the story already alerted this watch: the earliest copy carries it
                     stories.prefer_earliest(db, placed[1], placed[0], article.published, pending)
         feeds.apply_update(db, feed, update, now)
+        claims.finish_poll(db, feed, update.poller)
         if new:
             feeds.count_new(db, feed, len(new), now)
         change, notice = _judge_health(db, feed, feed_url, health, now)
@@ -84,6 +86,7 @@ def commit_fetch(
     with db.write():
         feed = feeds.feed_id(db, feed_url)
         feeds.apply_update(db, feed, update, now)
+        claims.finish_poll(db, feed, update.poller)
         change, notice = _judge_health(db, feed, feed_url, health, now)
     return PollRecord(health=change, notice=notice)
 

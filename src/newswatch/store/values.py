@@ -1,7 +1,7 @@
 """The store's own frozen values: what callers pass in (``FeedUpdate``, ``PendingAlert``,
-``StoryRules``, ``HealthRules``, ``HealthNotice``) and what it hands back (``PollRecord``,
-``PruneReport``, ``StoredArticle``). Kept apart from the SQL so the protocol, every
-table group and every engine can name them.
+``StoryRules``, ``HealthRules``, ``HealthNotice``, ``Instance``) and what it hands back
+(``PollRecord``, ``PruneReport``, ``StoredArticle``, ``FeedClaim``). Kept apart from the
+SQL so the protocol, every table group and every engine can name them.
 """
 
 from __future__ import annotations
@@ -29,6 +29,35 @@ class FeedUpdate:
     gone: bool = False
     parsed: bool = False  # a document was parsed: ``warning`` replaces the last warning
     warning: str | None = None
+    poller: str | None = None  # the instance that polled: its claim on the feed ends here
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """One newswatch process working on the database: a random id of its own (a pid can
+    be reused), its pid and host for people, and when it started."""
+
+    id: str
+    pid: int
+    host: str
+    started_at: datetime | None = None
+    expires_at: datetime | None = None  # running until then, unless it renews
+
+    def who(self) -> str:
+        """``pid 123 on host h``."""
+        return f"pid {self.pid} on host {self.host}"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedClaim:
+    """The outcome of claiming a feed for a poll: the feed's state; whether the claim was
+    taken; if not, the other instance polling it right now (``holder``) or that polled it
+    within its interval (``polled_by``), else the state says why (gone, backing off)."""
+
+    state: FeedState
+    claimed: bool
+    holder: Instance | None = None
+    polled_by: Instance | None = None
 
 
 @dataclass(frozen=True, slots=True)
