@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -182,3 +183,39 @@ def test_log_times_are_utc_whatever_tz_says(tmp_path: Path) -> None:
     for line in logged:
         stamp = datetime.fromisoformat(line.split(" ", 1)[0].replace("Z", "+00:00"))
         assert abs((now - stamp).total_seconds()) < 300, line  # Minsk is UTC+3
+
+
+def test_log_lines_name_feeds_and_say_what_happened(tmp_path: Path) -> None:
+    """Feed lines carry the configured name and the redacted URL; a failure without an HTTP
+    answer says what happened instead of `status=None`; a destination that recovers says
+    so once."""
+    from support.receivers import Reply
+
+    with FeedServer() as feeds, WebhookReceiver() as hook:
+        feeds.add("/rss?token=T0KEN", rss("Wire", [STORY]))
+        config = tmp_path / "watchlist.yaml"
+        config.write_text(
+            textwrap.dedent(f"""\
+            database: state.db
+            poll: {{first_run: all, timeout: 5s}}
+            feeds:
+              - {{url: "{feeds.url("/rss?token=T0KEN")}", name: Wire Desk}}
+              - {{url: "http://127.0.0.1:9/closed", name: Closed}}
+            watches: [{{name: belarus, keywords: [Lukashenko]}}]
+            destinations: [{{name: hook, type: webhook, url: "{hook.url}"}}]
+            """)
+        )
+        hook.script(Reply(503, headers={"Retry-After": "0"}))
+        first = newswatch(config, "run", "--once")
+        time.sleep(1.2)  # the destination's pause after Retry-After: 0 is 1 s
+        second = newswatch(config, "run", "--once")
+        third = newswatch(config, "run", "--once")
+    log = first.stderr + second.stderr + third.stderr
+    wire = feeds.url("/rss")
+    assert f'feed polled feed="Wire Desk" url={wire}?… new=1 alerts=1' in first.stderr
+    closed = next(line for line in first.stderr.splitlines() if "feed failed" in line)
+    assert 'feed="Closed" url=http://127.0.0.1:9/closed streak=1 error=' in closed
+    assert "None" not in log and "T0KEN" not in log
+    assert "delivery failed destination=hook alert=" in first.stderr
+    recovered = [line for line in log.splitlines() if "destination recovered" in line]
+    assert len(recovered) == 1 and "destination=hook after 1 failed attempt" in recovered[0]

@@ -37,7 +37,7 @@ from newswatch.errors import ConfigError
 from newswatch.match import check_watchlist
 from newswatch.outbox import DeliveryReport
 from newswatch.pipeline.deliver import Deliverer
-from newswatch.pipeline.poll import poll_feed
+from newswatch.pipeline.poll import feed_context, poll_feed
 from newswatch.pipeline.runtime import Runtime, open_runtime, prune, reconfigure
 from newswatch.redact import redact_feed_url
 from newswatch.store import Store
@@ -242,7 +242,7 @@ class Daemon:
         try:
             report = await poll_feed(self.rt, feed)
             if report.status == "gone":
-                log.warning("feed gone (410): no longer polled feed=%s", redact_feed_url(url))
+                log.warning("feed gone (410): no longer polled %s", feed_context(feed))
                 self.gone.add(url)
                 return
             next_at = report.next_poll_at

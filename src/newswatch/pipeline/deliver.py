@@ -42,6 +42,7 @@ from newswatch.notify import Notifier
 from newswatch.outbox import DeliveryReport, Plan, RateLimiter, Unit, plan_units, retry_delay
 from newswatch.redact import redact_text
 from newswatch.store import AsyncStore, Instance, Store
+from newswatch.text import plural
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class Lane:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     on_report: Callable[[str, DeliveryReport], None] | None = None  # after every pass
+    recovered: bool = False  # the recovery after the last failure has been logged
 
     def destination(self) -> Destination | None:
         """The destination's current settings (None once it was removed by a reload)."""
@@ -177,6 +179,13 @@ class Lane:
             error = redact_text(f"internal error: {exc.__class__.__name__}: {exc}")
         else:
             await self.ctx.store.call(Store.mark_sent, unit.ids, self.ctx.clock(), self.name)
+            if failures and not self.recovered:
+                self.recovered = True  # once per recovery: the next pass starts at 0 failures
+                log.info(
+                    "destination recovered destination=%s after %s",
+                    self.name,
+                    plural(failures, "failed attempt"),
+                )
             return DeliveryReport(sent=len(unit.ids), messages=1), False
         return await self._transient(unit, dest, failures, error, retry_after), True
 
@@ -189,6 +198,7 @@ class Lane:
         retry_after: float | None,
     ) -> DeliveryReport:
         """Pause the destination; give the message up if it ran out of attempts or age."""
+        self.recovered = False
         now = self.ctx.clock()
         pause_until = now + retry_delay(dest.backoff, failures + 1, retry_after, self.ctx.rng)
         attempts = max(d.attempts for d in unit.deliveries) + 1
@@ -202,8 +212,9 @@ class Lane:
         others = await self.ctx.store.call(
             Store.give_up_older, self.name, now - dest.max_age, error
         )
-        what = f"dead after {attempts} attempts" if give_up else f"retry at {pause_until:%H:%M:%S}"
-        self._log_failure(unit, error, f"{what}; destination paused until {pause_until:%H:%M:%S}")
+        until = pause_until.strftime("%Y-%m-%dT%H:%M:%SZ")
+        what = f"dead after {plural(attempts, 'attempt')}" if give_up else f"retry at {until}"
+        self._log_failure(unit, error, f"{what}; destination paused until {until}")
         if others:
             log.warning(
                 "deliveries given up destination=%s count=%d reason=older than max_age",
@@ -214,8 +225,10 @@ class Lane:
         return DeliveryReport(failed=0 if give_up else len(unit.ids), dead=dead)
 
     def _log_failure(self, unit: Unit, error: str, outcome: str) -> None:
+        """One line per failed message, worded like a failed fetch: what, where, how often,
+        the error, then what happens next."""
         log.warning(
-            "delivery failed destination=%s %s=%s alerts=%d attempts=%d error=%s (%s)",
+            "delivery failed destination=%s %s=%s alerts=%d streak=%d error=%s (%s)",
             self.name,
             "digest" if unit.digest else "alert",
             unit.key,

@@ -148,7 +148,7 @@ async def poll_feed(rt: Runtime, feed: FeedSettings) -> PollReport:
     except (asyncio.CancelledError, KeyboardInterrupt):
         raise
     except Exception as exc:  # a bug must cost one feed one poll, not the daemon
-        log.exception("poll failed unexpectedly feed=%s", redact_feed_url(feed.url))
+        log.exception("poll failed unexpectedly %s", feed_context(feed))
         error = redact_text(f"internal error: {exc.__class__.__name__}: {exc}")
         update = _failure_update(
             rt.settings,
@@ -169,11 +169,7 @@ def _not_claimed(rt: Runtime, feed: FeedSettings, claim: FeedClaim, now: datetim
     its interval (due when that poll said)."""
     state = claim.state
     if claim.holder is not None:
-        log.info(
-            "feed skipped feed=%s: polled now by %s",
-            feed.name or redact_feed_url(feed.url),
-            claim.holder.who(),
-        )
+        log.info("feed skipped %s: polled now by %s", feed_context(feed), claim.holder.who())
         # Look again soon: if the other poll ends, it says when the feed is due; if the
         # other process died, its claim ends and this one polls.
         until = now + min(rt.settings.feed_interval(feed), RECHECK)
@@ -193,6 +189,16 @@ def _not_claimed(rt: Runtime, feed: FeedSettings, claim: FeedClaim, now: datetim
         error=f"polled by {who} within its interval",
         next_poll_at=state.next_poll_at,
     )
+
+
+def feed_context(feed: FeedSettings) -> str:
+    """How a log line names a feed: ``feed="Wire" url=https://host/rss`` (configured name,
+    quoted, and the URL without user info or query), or just ``feed=URL`` without a name."""
+    url = redact_feed_url(feed.url)
+    if not feed.name:
+        return f"feed={url}"
+    name = feed.name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'feed="{name}" url={url}'
 
 
 def _health_rules(rt: Runtime, feed: FeedSettings, now: datetime) -> HealthRules:
@@ -220,10 +226,7 @@ def _announced(feed: FeedSettings, record: PollRecord) -> int:
     change = record.health
     if change is not None and change.notice is not None:
         log.warning(
-            "feed health feed=%s health=%s: %s",
-            redact_feed_url(feed.url),
-            change.health,
-            change.notice.title,
+            "feed health %s health=%s: %s", feed_context(feed), change.health, change.notice.title
         )
     return 0 if record.notice is None else 1
 
@@ -270,10 +273,11 @@ async def _record_failure(
     record = await rt.store.call(
         Store.commit_fetch, feed.url, update, now, _health_rules(rt, feed, now)
     )
+    http = f" http={result.http_status}" if result.http_status is not None else ""
     log.warning(
-        "feed failed feed=%s status=%s streak=%d error=%s",
-        redact_feed_url(feed.url),
-        result.http_status,
+        "feed failed %s%s streak=%d error=%s",
+        feed_context(feed),
+        http,
         state.error_streak + 1,
         error,
     )
@@ -316,11 +320,11 @@ async def _record_articles(
         health=_health_rules(rt, feed, now),
     )
     if parsed.warning and parsed.warning != state.warning:
-        log.warning("feed problem feed=%s: %s", redact_feed_url(feed.url), parsed.warning)
+        log.warning("feed problem %s: %s", feed_context(feed), parsed.warning)
     if record.new_articles:
         log.info(
-            "feed polled feed=%s new=%d alerts=%d",
-            redact_feed_url(feed.url),
+            "feed polled %s new=%d alerts=%d",
+            feed_context(feed),
             len(record.new_articles),
             len(record.alerts),
         )
