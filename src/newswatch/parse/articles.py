@@ -10,7 +10,7 @@ from datetime import datetime
 from newswatch.models import Article
 from newswatch.parse.identity import entry_key, normalize_url
 
-__all__ = ["Limits", "build_article", "collect"]
+__all__ = ["Limits", "build_article", "collect", "ttl_seconds"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +59,11 @@ def collect(articles: Iterable[Article], max_items: int) -> tuple[Article, ...]:
             break
         kept.setdefault(article.entry_key, article)
     return tuple(kept.values())
+
+
+def ttl_seconds(value: object) -> float | None:
+    """RSS ``<ttl>`` minutes as seconds; None when absent, not a number or not positive."""
+    if not isinstance(value, str) or not value.strip().isdigit():
+        return None
+    minutes = int(value.strip())
+    return minutes * 60.0 if 0 < minutes <= 10**6 else None

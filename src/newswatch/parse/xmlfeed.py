@@ -11,24 +11,34 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import feedparser
-
 from newswatch.errors import ParseError
 from newswatch.models import Article, ParsedFeed
-from newswatch.parse.articles import Limits, build_article, collect
+from newswatch.parse.articles import Limits, build_article, collect, ttl_seconds
 from newswatch.parse.authors import author_name
 from newswatch.parse.dates import first_date
+from newswatch.parse.fastxml import parse_fast
 from newswatch.parse.html import to_text
 from newswatch.parse.identity import safe_link
 
-__all__ = ["parse_xml_feed"]
+__all__ = ["parse_with_feedparser", "parse_xml_feed"]
 
 # Where feedparser keeps the date texts of an entry, best first.
 _DATE_KEYS = ("published", "updated", "created", "dc_created")
 
 
 def parse_xml_feed(body: bytes, content_type: str, limits: Limits) -> ParsedFeed:
-    """An RSS or Atom document as a ``ParsedFeed``; ``ParseError`` if it is not one."""
+    """An RSS or Atom document as a ``ParsedFeed``; ``ParseError`` if it is not one.
+
+    The lxml fast path (:mod:`.fastxml`) reads the well-formed UTF-8 RSS 2.0 / 1.0 and
+    Atom 1.0 it models exactly; feedparser reads everything else."""
+    fast = parse_fast(body, content_type, limits)
+    if fast is not None:
+        return fast
+    return parse_with_feedparser(body, content_type, limits)
+
+
+def parse_with_feedparser(body: bytes, content_type: str, limits: Limits) -> ParsedFeed:
+    """An RSS or Atom document read by feedparser (the tolerant path)."""
     result = _feedparser(body, content_type, limits.feed_url)
     entries = result.get("entries") or []
     if not result.get("version") and not entries:
@@ -38,7 +48,8 @@ def parse_xml_feed(body: bytes, content_type: str, limits: Limits) -> ParsedFeed
     link = safe_link(feed.get("link"), limits.feed_url)
     articles = collect((_xml_article(e, limits) for e in entries), limits.max_items)
     version = str(result.get("version") or "")
-    return ParsedFeed(title, articles, link, _ttl(feed.get("ttl")), version, _warning(result))
+    ttl = ttl_seconds(feed.get("ttl"))
+    return ParsedFeed(title, articles, link, ttl, version, _warning(result))
 
 
 def _feedparser(body: bytes, content_type: str, feed_url: str) -> Mapping[str, Any]:
@@ -55,6 +66,8 @@ def _feedparser(body: bytes, content_type: str, feed_url: str) -> Mapping[str, A
         # Without a base, feedparser lets an element's xml:base leak to the elements after
         # it; with one, it resolves permalink guids against it. Pay that price only here.
         headers["content-location"] = feed_url
+    import feedparser  # here: a worker that only meets fast-path feeds never imports it
+
     try:
         result: Mapping[str, Any] = feedparser.parse(
             io.BytesIO(body),
@@ -70,8 +83,10 @@ def _feedparser(body: bytes, content_type: str, feed_url: str) -> Mapping[str, A
 def _warning(result: Mapping[str, Any]) -> str | None:
     """What a feed got wrong without losing its entries: a declared charset that does not
     decode the document (its text may be garbled)."""
+    from feedparser import CharacterEncodingOverride
+
     problem = result.get("bozo_exception")
-    if isinstance(problem, feedparser.CharacterEncodingOverride):
+    if isinstance(problem, CharacterEncodingOverride):
         declared = str(problem).partition("declared as ")[2].partition(",")[0] or "its charset"
         used = str(result.get("encoding") or "another charset")
         return (
@@ -154,11 +169,3 @@ def _xml_author(entry: Mapping[str, Any], limit: int) -> str:
     if isinstance(name, str) and email and text == f"{name} ({email})":
         return to_text(name, "", limit)
     return to_text(author_name(text), "", limit)
-
-
-def _ttl(value: object) -> float | None:
-    """RSS ``<ttl>`` minutes as seconds; None when absent, not a number or not positive."""
-    if not isinstance(value, str) or not value.strip().isdigit():
-        return None
-    minutes = int(value.strip())
-    return minutes * 60.0 if 0 < minutes <= 10**6 else None
