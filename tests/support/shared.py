@@ -111,10 +111,17 @@ def _titles(rng: random.Random, n: int) -> list[str]:
 
 @contextmanager
 def world(
-    tmp: Path, *, feeds: int, items: int, answer_delay: float = 0.0, seed: int = 16
+    tmp: Path,
+    *,
+    feeds: int,
+    items: int,
+    answer_delay: float = 0.0,
+    seed: int = 16,
+    database: str = "state.db",
 ) -> Iterator[World]:
     """``feeds`` feeds of ``items`` matching items each, one webhook (answering after
-    ``answer_delay`` seconds), a config with every feed due at once."""
+    ``answer_delay`` seconds), a config with every feed due at once, on ``database`` (an
+    SQLite file beside the config, or a PostgreSQL URL)."""
     rng = random.Random(seed)
     with FeedServer() as server, WebhookReceiver(default=Reply(delay=answer_delay)) as hook:
         paths = [f"/f{n}.xml" for n in range(feeds)]
@@ -133,8 +140,8 @@ def world(
         listed = "\n".join(f"  - url: {server.url(p)}" for p in paths)
         config = tmp / "watchlist.yaml"
         config.write_text(
-            textwrap.dedent("""\
-            database: state.db
+            f"database: {database}\n"
+            + textwrap.dedent("""\
             poll: {interval: 1h, timeout: 10s, first_run: all}
             stories: off
             feeds:

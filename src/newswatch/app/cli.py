@@ -27,7 +27,8 @@ from newswatch.config import Settings, describe, describe_records, load_config, 
 from newswatch.errors import ConfigError, NewswatchError
 from newswatch.match import check_watchlist
 from newswatch.models import DeliveryState
-from newswatch.store import SQLiteStore, Store
+from newswatch.store import Store
+from newswatch.store import open_store as open_database
 
 log = logging.getLogger("newswatch")
 T = TypeVar("T")
@@ -117,15 +118,16 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
 def open_store(settings: Settings) -> Store:
     """The store of ``settings``, or exit 1 if it cannot be opened."""
     try:
-        return SQLiteStore(settings.database)
+        return open_database(settings.database)
     except NewswatchError as exc:
         fail(str(exc))
 
 
 def existing_store(settings: Settings) -> Store:
     """The store of ``settings`` for a command that only reads: never created here; a
-    missing database is an error that names its path (exit 1)."""
-    if not settings.database.exists():
+    missing database file is an error that names its path (exit 1). (A PostgreSQL database
+    is the server's to create; opening an empty one migrates it.)"""
+    if isinstance(settings.database, Path) and not settings.database.exists():
         fail(
             f"no database at {settings.database}: newswatch has not run with this "
             "configuration yet (`newswatch run --once` creates it)"

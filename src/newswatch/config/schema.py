@@ -30,6 +30,7 @@ from newswatch.config.destinations import (
 from newswatch.config.fields import (
     DEFAULT_RETENTION,
     MIN_RETENTION,
+    Database,
     Duration,
     HeaderName,
     HeaderSecret,
@@ -189,7 +190,7 @@ class MetricsSettings(_Strict):
 class Settings(_Strict):
     """The whole validated configuration."""
 
-    database: Path = Path("newswatch.db")
+    database: Database = Path("newswatch.db")
     poll: PollSettings = PollSettings()
     terms: dict[
         str, Annotated[tuple[Annotated[str, Field(min_length=1)], ...], Field(min_length=1)]

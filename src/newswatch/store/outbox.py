@@ -247,7 +247,7 @@ def pause_destination(db: Db, destination: str, error: str, until: datetime) -> 
         db.execute(
             "INSERT INTO destination_state (name, failures, paused_until, last_error) "
             "VALUES (?, 1, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-            "failures = failures + 1, paused_until = excluded.paused_until, "
+            "failures = destination_state.failures + 1, paused_until = excluded.paused_until, "
             "last_error = excluded.last_error",
             [destination, iso(until), error],
         )

@@ -1,0 +1,128 @@
+"""End to end on PostgreSQL (the session's real server), through the CLI with loopback
+feeds and a webhook receiver: ``run --once`` alerts each item once and ``status`` reads
+the shared database; two processes on one database poll each feed once and send each
+alert once; a kill -9 mid-send repeats at most the message in flight; copies of one story
+that two processes commit at the same moment make one story and one alert."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from support.cli import newswatch
+from support.feeds import Item, rss
+from support.feedserver import FeedServer
+from support.postgres import PASSWORD, PgServer
+from support.receivers import WebhookReceiver
+from support.shared import finish, kill_mid_send, once, two_at_once, world
+
+pytestmark = pytest.mark.slow
+
+
+def test_run_once_on_postgres_alerts_once_and_status_reads_it(tmp_path: Path, pg_url: str) -> None:
+    """The password from $PGPASSWORD: ``run --once`` sends one POST per alert, a second
+    run none; ``status`` reads the feeds from the database and never shows the password."""
+    bare = pg_url.replace(f":{PASSWORD}@", "@")
+    with world(tmp_path, feeds=3, items=2, database=bare) as w:
+        first = newswatch(w.config, "run", "--once", PGPASSWORD=PASSWORD)
+        assert first.returncode == 0, first.stderr
+        second = newswatch(w.config, "run", "--once", PGPASSWORD=PASSWORD)
+        status = newswatch(w.config, "status", PGPASSWORD=PASSWORD)
+        check = newswatch(w.config, "check", PGPASSWORD=PASSWORD)
+        counted = w.count()
+    assert second.returncode == 0, second.stderr
+    assert (counted.posts, counted.distinct) == (6, 6)
+    assert status.returncode == 0 and status.stdout.count(" ok ") == 3
+    assert bare.rpartition("/")[2] in check.stdout
+    for out in (first, second, status, check):
+        assert PASSWORD not in out.stdout + out.stderr
+
+
+def test_a_wrong_password_is_an_error_that_does_not_show_it(tmp_path: Path, pg_url: str) -> None:
+    """A refused login fails the run (exit 1) with a message that masks the URL's password."""
+    wrong = pg_url.replace(f":{PASSWORD}@", ":not-the-password@")
+    with world(tmp_path, feeds=1, items=1, database=wrong) as w:
+        run = newswatch(w.config, "run", "--once")
+    assert run.returncode == 1
+    assert "cannot open database postgresql://newswatch:***@" in run.stderr
+    assert "not-the-password" not in run.stderr
+
+
+def test_two_run_once_at_once_on_postgres_poll_and_send_nothing_twice(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Two ``run --once`` on one PostgreSQL database: one fetch per feed, one POST per alert."""
+    with world(tmp_path, feeds=6, items=4, database=pg_url) as w:
+        counted, errs = two_at_once(w)
+    assert (counted.posts, counted.distinct, counted.fetches) == (24, 24, 6), errs
+
+
+def test_kill_9_mid_send_on_postgres_repeats_only_the_message_in_flight(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Two daemons on PostgreSQL; one is killed mid-send: the other sends the rest (its
+    claims expire), at most the message in flight twice."""
+    with world(tmp_path, feeds=4, items=4, answer_delay=0.3, database=pg_url) as w:
+        counted = kill_mid_send(w, kill_after=3)
+    assert counted.distinct == 16
+    assert counted.posts - counted.distinct <= 1 and counted.twice <= 1
+
+
+STORIES = [
+    "Leaked documents show that security officials drew up lists of independent election "
+    "observers to be detained in the weeks before the presidential vote, according to papers "
+    "obtained by a group of exiled journalists, with names, home addresses and workplaces.",
+    "The national railway will close its eastern freight line for six months from March to "
+    "rebuild three bridges damaged by floods, the transport ministry said on Tuesday, adding "
+    "that grain shipments would be routed through the northern border crossings instead.",
+    "A court sentenced four members of a hockey club's supporters group to prison terms of "
+    "between two and five years for taking part in protests, a human rights group said, "
+    "the latest in a series of trials of fans accused of organising unauthorised marches.",
+]
+
+
+def test_copies_committed_by_two_processes_at_once_make_one_alert_per_story(
+    tmp_path: Path, pg_server: PgServer, pg_url: str
+) -> None:
+    """Six outlets carry copies of the same three stories; two ``run --once`` poll them at
+    once: each story is alerted once (the story decision is taken one instance at a time)."""
+    with FeedServer() as server, WebhookReceiver() as hook:
+        paths = [f"/o{n}.xml" for n in range(6)]
+        for n, path in enumerate(paths):
+            items = [
+                Item(f"o{n}-{i}", f"Lukashenko report {i}", f"https://o{n}.example/{i}", text)
+                for i, text in enumerate(STORIES)
+            ]
+            server.add(path, rss(f"Outlet {n}", items))
+        config = tmp_path / "watchlist.yaml"
+        config.write_text(
+            textwrap.dedent(f"""\
+            database: {pg_url}
+            poll: {{interval: 1h, timeout: 10s, first_run: all}}
+            feeds:
+            """)
+            + "\n".join(f"  - url: {server.url(p)}" for p in paths)
+            + textwrap.dedent(f"""
+            watches:
+              - name: belarus
+                keywords: [Lukashenko]
+            destinations:
+              - name: hook
+                type: webhook
+                url: {hook.url}
+            """)
+        )
+
+        class W:
+            pass
+
+        w = W()
+        w.config = config  # type: ignore[attr-defined]
+        procs = [once(w), once(w)]  # type: ignore[arg-type]
+        results = [finish(p) for p in procs]
+        posts = list(hook.requests)
+    assert all(code == 0 for code, _ in results), results
+    keys = {r.header("Idempotency-Key") for r in posts}
+    assert (len(posts), len(keys)) == (3, 3)
