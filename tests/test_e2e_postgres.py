@@ -6,12 +6,19 @@ that two processes commit at the same moment make one story and one alert."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import textwrap
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from support.cli import newswatch
+from newswatch.config import PostgresUrl
+from newswatch.store import Instance, open_store
+from support.cli import Daemon, newswatch
+from support.crash import _kill
 from support.feeds import Item, rss
 from support.feedserver import FeedServer
 from support.postgres import PASSWORD, PgServer
@@ -126,3 +133,55 @@ def test_copies_committed_by_two_processes_at_once_make_one_alert_per_story(
     assert all(code == 0 for code, _ in results), results
     keys = {r.header("Idempotency-Key") for r in posts}
     assert (len(posts), len(keys)) == (3, 3)
+
+
+def test_status_on_postgres_shows_which_instance_holds_each_feeds_lease(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """A feed whose lease another instance holds shows in ``status`` (text and JSON) with
+    that instance's pid and host, read from the shared database."""
+    with world(tmp_path, feeds=2, items=1, database=pg_url) as w:
+        assert newswatch(w.config, "run", "--once").returncode == 0
+        now = datetime.now(UTC)
+        me = Instance("lease-holder", 4242, "box-2", now)
+        with contextlib.closing(open_store(PostgresUrl(pg_url))) as store:
+            store.register_instance(me, now, now + timedelta(minutes=1))
+            store.claim_feed(w.feeds.url(w.paths[1]), me, now, now + timedelta(minutes=1))
+        status = newswatch(w.config, "status").stdout
+        records = [
+            json.loads(line) for line in newswatch(w.config, "status", "--json").stdout.splitlines()
+        ]
+    assert "polling by pid 4242 on host box-2 since" in status
+    claims = [r["claim"] for r in records]
+    assert claims.count(None) == 1
+    assert [(c["pid"], c["host"]) for c in claims if c] == [(4242, "box-2")]
+
+
+def test_after_a_kill_9_the_other_instance_polls_its_feeds_within_the_lease(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Two daemons share four feeds (polled every 2 s, lease 15 s); one is killed: new
+    items in every feed are then alerted once each, by the other, within the lease."""
+    with world(tmp_path, feeds=4, items=1, database=pg_url) as w:
+        text = w.config.read_text().replace(
+            "interval: 1h, timeout: 10s", "interval: 2s, timeout: 5s, lease: 15s"
+        )
+        w.config.write_text(text)
+        first, survivor = Daemon(w.config), Daemon(w.config)
+        try:
+            w.wait_for_keys(4, timeout=60)
+            _kill(first)
+            killed = time.monotonic()
+            for n, path in enumerate(w.paths):
+                item = Item(f"new-{n}", f"Lukashenko after the kill {n}", f"https://k.example/{n}")
+                w.feeds.add(path, rss(f"Feed {n}", [item]))
+            w.wait_for_keys(8, timeout=60)
+            failover = time.monotonic() - killed
+            time.sleep(1)
+            counted = w.count()
+        finally:
+            if first.proc.poll() is None:
+                _kill(first)
+            survivor.stop(30)
+    assert (counted.posts, counted.distinct) == (8, 8)
+    assert failover < 15 + 2 + 10, f"took {failover:.1f}s"
