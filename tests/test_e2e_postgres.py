@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import textwrap
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,10 +19,8 @@ from newswatch.store import Instance, open_store
 from support.cli import Daemon, newswatch
 from support.crash import _kill
 from support.feeds import Item, rss
-from support.feedserver import FeedServer
-from support.postgres import PASSWORD, PgServer
-from support.receivers import WebhookReceiver
-from support.shared import finish, kill_mid_send, once, two_at_once, world
+from support.postgres import PASSWORD
+from support.shared import kill_mid_send, two_at_once, world
 
 pytestmark = pytest.mark.slow
 
@@ -91,48 +88,13 @@ STORIES = [
 
 
 def test_copies_committed_by_two_processes_at_once_make_one_alert_per_story(
-    tmp_path: Path, pg_server: PgServer, pg_url: str
+    tmp_path: Path, pg_url: str
 ) -> None:
     """Six outlets carry copies of the same three stories; two ``run --once`` poll them at
     once: each story is alerted once (the story decision is taken one instance at a time)."""
-    with FeedServer() as server, WebhookReceiver() as hook:
-        paths = [f"/o{n}.xml" for n in range(6)]
-        for n, path in enumerate(paths):
-            items = [
-                Item(f"o{n}-{i}", f"Lukashenko report {i}", f"https://o{n}.example/{i}", text)
-                for i, text in enumerate(STORIES)
-            ]
-            server.add(path, rss(f"Outlet {n}", items))
-        config = tmp_path / "watchlist.yaml"
-        config.write_text(
-            textwrap.dedent(f"""\
-            database: {pg_url}
-            poll: {{interval: 1h, timeout: 10s, first_run: all}}
-            feeds:
-            """)
-            + "\n".join(f"  - url: {server.url(p)}" for p in paths)
-            + textwrap.dedent(f"""
-            watches:
-              - name: belarus
-                keywords: [Lukashenko]
-            destinations:
-              - name: hook
-                type: webhook
-                url: {hook.url}
-            """)
-        )
-
-        class W:
-            pass
-
-        w = W()
-        w.config = config  # type: ignore[attr-defined]
-        procs = [once(w), once(w)]  # type: ignore[arg-type]
-        results = [finish(p) for p in procs]
-        posts = list(hook.requests)
-    assert all(code == 0 for code, _ in results), results
-    keys = {r.header("Idempotency-Key") for r in posts}
-    assert (len(posts), len(keys)) == (3, 3)
+    with world(tmp_path, feeds=6, items=3, database=pg_url, copies=STORIES) as w:
+        counted, errs = two_at_once(w)
+    assert (counted.posts, counted.distinct, counted.fetches) == (3, 3, 6), errs
 
 
 def test_status_on_postgres_shows_which_instance_holds_each_feeds_lease(

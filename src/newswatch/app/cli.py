@@ -441,6 +441,29 @@ def demo(ctx: click.Context, keep: bool) -> None:
 
 
 @main.group()
+def db() -> None:
+    """The database itself: move it to PostgreSQL when one machine is not enough."""
+
+
+@db.command("copy")
+@click.argument("src")
+@click.argument("dst")
+def db_copy(src: str, dst: str) -> None:
+    """Copy the SQLite database SRC (a file) into the new PostgreSQL database DST (a
+    postgresql:// URL; the password from $PGPASSWORD or in the URL), keeping feeds'
+    state, articles, stories and every alert, sent or pending."""
+    from newswatch.config import PostgresUrl, parse_database
+    from newswatch.store.copy import copy_database
+
+    source, target = parse_database(src), parse_database(dst)
+    if not isinstance(source, Path) or not isinstance(target, PostgresUrl):
+        fail("newswatch db copy: SRC must be an SQLite file and DST a postgresql:// URL", 2)
+    counts = copy_database(source, target)
+    shown = ", ".join(f"{table} {n}" for table, n in counts.items())
+    click.echo(f"copied {source} into {target}: {shown}")
+
+
+@main.group()
 def opml() -> None:
     """Feed lists in OPML, the format feed readers import and export."""
 

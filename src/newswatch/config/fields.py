@@ -214,7 +214,7 @@ class PostgresUrl:
         return f"PostgresUrl({self})"
 
 
-def _database(value: object) -> Path | PostgresUrl:
+def parse_database(value: object) -> Path | PostgresUrl:
     """A ``postgresql://`` (or ``postgres://``) URL is a PostgreSQL database; anything
     else is the path of an SQLite file."""
     if isinstance(value, Path | PostgresUrl):
@@ -230,4 +230,4 @@ def _database(value: object) -> Path | PostgresUrl:
     return Path(value)
 
 
-Database = Annotated[Path | PostgresUrl, PlainValidator(_database)]
+Database = Annotated[Path | PostgresUrl, PlainValidator(parse_database)]
