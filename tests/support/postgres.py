@@ -93,7 +93,7 @@ class PgServer:
         return self.url(name)
 
 
-def _owner() -> str | None:
+def server_owner() -> str | None:
     """Whom the cluster runs as: this user, or (as root) an unprivileged one."""
     if os.geteuid() != 0:
         return None
@@ -115,7 +115,7 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgServer]:
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-    owner = _owner()
+    owner = server_owner()
     if owner is None:
         root = tmp_path_factory.mktemp("pg")
     else:  # pytest's temporary tree is root's alone
