@@ -1,16 +1,21 @@
-"""The store: identities, the outbox, feed state, transactions — on a real SQLite file."""
+"""The store: identities, the outbox, feed state, transactions — on a real SQLite file and a
+real PostgreSQL database (``engine``)."""
 
 from __future__ import annotations
 
-import sqlite3
+import contextlib
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from newswatch.config import PostgresUrl
 from newswatch.models import Article, DeliveryState, Hit, Match
-from newswatch.store import FeedUpdate, PendingAlert, SQLiteStore, migrations
+from newswatch.store import FeedUpdate, PendingAlert, SQLiteStore, Store, migrations, open_store
+from newswatch.store.pg_schema import MIGRATIONS
+from support.engines import count
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 FEED_A = "https://a.example/rss"
@@ -30,13 +35,11 @@ OK = FeedUpdate(success=True, status=200)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SQLiteStore:
-    s = SQLiteStore(tmp_path / "nw.db")
-    yield s
-    s.close()
+def store(new_store: Callable[[], Store]) -> Store:
+    return new_store()
 
 
-def test_new_article_is_recorded_once(store: SQLiteStore) -> None:
+def test_new_article_is_recorded_once(store: Store) -> None:
     """An entry met twice in the same feed is new only the first time."""
     first = store.commit_poll(FEED_A, OK, [article("1")], {}, NOW)
     second = store.commit_poll(FEED_A, OK, [article("1")], {}, NOW)
@@ -44,7 +47,7 @@ def test_new_article_is_recorded_once(store: SQLiteStore) -> None:
     assert second.new_articles == ()
 
 
-def test_same_link_in_other_feed_is_not_new(store: SQLiteStore) -> None:
+def test_same_link_in_other_feed_is_not_new(store: Store) -> None:
     """The same normalized link in another feed is the same article."""
     store.commit_poll(FEED_A, OK, [article("a1", "https://x.example/s")], {}, NOW)
     again = store.commit_poll(
@@ -54,14 +57,14 @@ def test_same_link_in_other_feed_is_not_new(store: SQLiteStore) -> None:
     assert again.alerts == ()
 
 
-def test_unseen_prefilters_known_entries_and_links(store: SQLiteStore) -> None:
+def test_unseen_prefilters_known_entries_and_links(store: Store) -> None:
     """unseen() drops entries known in this feed and links known anywhere."""
     store.commit_poll(FEED_A, OK, [article("1", "https://x.example/1")], {}, NOW)
     candidates = [article("1"), article("2", "https://x.example/1"), article("3")]
     assert [a.entry_key for a in store.unseen(FEED_A, candidates)] == ["3"]
 
 
-def test_alert_and_deliveries_commit_with_article(store: SQLiteStore) -> None:
+def test_alert_and_deliveries_commit_with_article(store: Store) -> None:
     """A new article's alert gets one pending delivery per destination."""
     rec = store.commit_poll(
         FEED_A, OK, [article("1")], {"1": [pending(destinations=("a", "b"))]}, NOW
@@ -72,14 +75,14 @@ def test_alert_and_deliveries_commit_with_article(store: SQLiteStore) -> None:
     assert all(d.state is DeliveryState.PENDING and d.alert.id == rec.alerts[0] for d in due)
 
 
-def test_alert_is_created_once_per_watch_and_story(store: SQLiteStore) -> None:
+def test_alert_is_created_once_per_watch_and_story(store: Store) -> None:
     """Re-recording the same article never creates a second alert."""
     store.commit_poll(FEED_A, OK, [article("1")], {"1": [pending()]}, NOW)
     store.commit_poll(FEED_A, OK, [article("1")], {"1": [pending()]}, NOW)
     assert len(store.deliveries()) == 1
 
 
-def test_failed_transaction_leaves_nothing(store: SQLiteStore) -> None:
+def test_failed_transaction_leaves_nothing(store: Store) -> None:
     """An error inside commit_poll rolls back the article, its alert and the feed state."""
     broken = PendingAlert(pending().match, None)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
@@ -87,11 +90,11 @@ def test_failed_transaction_leaves_nothing(store: SQLiteStore) -> None:
             FEED_A, FeedUpdate(success=True, etag='"x"'), [article("1")], {"1": [broken]}, NOW
         )
     assert store.unseen(FEED_A, [article("1")]) == [article("1")]
-    assert store.db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 0
+    assert count(store, "alerts") == 0
     assert store.feed_state(FEED_A).etag is None
 
 
-def test_mark_sent_removes_from_due(store: SQLiteStore) -> None:
+def test_mark_sent_removes_from_due(store: Store) -> None:
     """A sent delivery is never due again."""
     store.commit_poll(FEED_A, OK, [article("1")], {"1": [pending()]}, NOW)
     (delivery,) = store.due_deliveries(NOW)
@@ -100,7 +103,7 @@ def test_mark_sent_removes_from_due(store: SQLiteStore) -> None:
     assert store.deliveries(DeliveryState.SENT)[0].attempts == 1
 
 
-def test_failed_delivery_retries_later_then_dead_then_revived(store: SQLiteStore) -> None:
+def test_failed_delivery_retries_later_then_dead_then_revived(store: Store) -> None:
     """A failed delivery waits for its retry time; a dead one waits for `alerts retry`."""
     store.commit_poll(FEED_A, OK, [article("1")], {"1": [pending()]}, NOW)
     (delivery,) = store.due_deliveries(NOW)
@@ -114,7 +117,7 @@ def test_failed_delivery_retries_later_then_dead_then_revived(store: SQLiteStore
     assert len(store.due_deliveries(NOW)) == 1
 
 
-def test_feed_state_tracks_success_and_errors(store: SQLiteStore) -> None:
+def test_feed_state_tracks_success_and_errors(store: Store) -> None:
     """Failures grow the error streak and keep the error; a success resets both."""
     fail = FeedUpdate(success=False, status=500, error="HTTP 500")
     store.commit_fetch(FEED_A, fail, NOW)
@@ -127,7 +130,7 @@ def test_feed_state_tracks_success_and_errors(store: SQLiteStore) -> None:
     assert state.last_success_at == NOW
 
 
-def test_also_lists_sightings_in_other_feeds(store: SQLiteStore) -> None:
+def test_also_lists_sightings_in_other_feeds(store: Store) -> None:
     """A copy seen in another feed appears in the alert's 'also'."""
     rec = store.commit_poll(
         FEED_A, OK, [article("1", "https://x.example/s", title="Story")], {"1": [pending()]}, NOW
@@ -143,14 +146,14 @@ def test_also_lists_sightings_in_other_feeds(store: SQLiteStore) -> None:
     assert [(s.feed.name, s.feed.url) for s in alert.also] == [("Feed B", FEED_B)]
 
 
-def test_immediate_transactions_serialize_two_writers(tmp_path: Path) -> None:
-    """Two connections writing at once both succeed (BEGIN IMMEDIATE, busy timeout)."""
-    path = tmp_path / "nw.db"
-    SQLiteStore(path).close()
+def test_two_writers_at_once_both_succeed(database: Path | PostgresUrl) -> None:
+    """Two connections writing at once both succeed (SQLite: BEGIN IMMEDIATE and its busy
+    timeout; PostgreSQL: the story lock)."""
+    open_store(database).close()
     errors: list[BaseException] = []
 
     def writer(feed: str) -> None:
-        s = SQLiteStore(path)
+        s = open_store(database)
         try:
             for i in range(100):
                 s.commit_poll(feed, OK, [article(f"{feed}{i}", feed=feed)], {}, NOW)
@@ -165,8 +168,8 @@ def test_immediate_transactions_serialize_two_writers(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 200
+    with contextlib.closing(open_store(database)) as s:
+        assert count(s, "articles") == 200
 
 
 def test_reopening_keeps_data_and_migrations_are_idempotent(tmp_path: Path) -> None:
@@ -183,7 +186,25 @@ def test_reopening_keeps_data_and_migrations_are_idempotent(tmp_path: Path) -> N
     s.close()
 
 
-def test_alert_names_feed_by_configured_name_else_title(store: SQLiteStore) -> None:
+def test_postgres_instances_starting_at_once_migrate_once(pg_url: str) -> None:
+    """Stores opened at once on an empty PostgreSQL database all open; each migration is
+    applied once (the advisory lock)."""
+    opened: list[Store] = []
+    threads = [
+        threading.Thread(target=lambda: opened.append(open_store(PostgresUrl(pg_url))))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(opened) == 4
+    assert count(opened[0], "newswatch_migrations") == len(MIGRATIONS)
+    for s in opened:
+        s.close()
+
+
+def test_alert_names_feed_by_configured_name_else_title(store: Store) -> None:
     """An alert's feed is named as configured, else by the feed's own title."""
     store.ensure_feeds([(FEED_A, "Ledger"), (FEED_B, None)])
     a = store.commit_poll(
@@ -200,7 +221,7 @@ def test_alert_names_feed_by_configured_name_else_title(store: SQLiteStore) -> N
     assert store.alert(b.alerts[0]).feed.name == "Own B"
 
 
-def test_retry_dead_ends_the_destination_pause_and_forgets_the_unit(store: SQLiteStore) -> None:
+def test_retry_dead_ends_the_destination_pause_and_forgets_the_unit(store: Store) -> None:
     """A revived delivery is planned afresh, and its destination is no longer paused."""
     store.commit_poll(FEED_A, OK, [article("1")], {"1": [pending()]}, NOW)
     (delivery,) = store.due_deliveries(NOW)
@@ -215,7 +236,7 @@ def test_retry_dead_ends_the_destination_pause_and_forgets_the_unit(store: SQLit
     assert revived.unit is None and revived.attempts == 0
 
 
-def test_also_keeps_each_copy_s_own_title_and_link(store: SQLiteStore) -> None:
+def test_also_keeps_each_copy_s_own_title_and_link(store: Store) -> None:
     """A copy in another feed under a tracking link is listed with its own title and link."""
     rec = store.commit_poll(
         FEED_A, OK, [article("1", "https://x.example/s", title="Story")], {"1": [pending()]}, NOW

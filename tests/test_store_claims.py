@@ -1,13 +1,16 @@
-"""Claims on a real SQLite file: instances sharing the database never take the same feed or
-message at once; outcomes release; expired and retired claims are taken over."""
+"""Claims on both engines (a real SQLite file, a real PostgreSQL database): instances
+sharing the database never take the same feed or message at once; outcomes release;
+expired and retired claims are taken over."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+
+import pytest
 
 from newswatch.models import Article, Match
-from newswatch.store import FeedUpdate, Instance, PendingAlert, SQLiteStore
+from newswatch.store import FeedUpdate, Instance, PendingAlert, Store
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=1)
@@ -16,9 +19,10 @@ A = Instance("aaaa", 101, "host-a", T0)
 B = Instance("bbbb", 202, "host-b", T0)
 
 
-def store_with_alert(tmp_path: Path) -> tuple[SQLiteStore, int]:
+@pytest.fixture
+def store_with_alert(new_store: Callable[[], Store]) -> tuple[Store, int]:
     """A store with both instances registered and one pending delivery (its unit assigned)."""
-    store = SQLiteStore(tmp_path / "nw.db")
+    store = new_store()
     store.ensure_feeds([(URL, "Wire")])
     for me in (A, B):
         store.register_instance(me, T0, T0 + LEASE)
@@ -30,15 +34,17 @@ def store_with_alert(tmp_path: Path) -> tuple[SQLiteStore, int]:
     return store, delivery.id
 
 
-def unit_of(store: SQLiteStore, delivery: int) -> str:
+def unit_of(store: Store, delivery: int) -> str:
     row = store.one("SELECT unit FROM deliveries WHERE id = ?", [delivery])
     assert row is not None
     return str(row["unit"])
 
 
-def test_a_message_is_claimed_by_one_instance_and_the_outcome_releases_it(tmp_path: Path) -> None:
+def test_a_message_is_claimed_by_one_instance_and_the_outcome_releases_it(
+    store_with_alert: tuple[Store, int],
+) -> None:
     """B cannot claim what A sends, nor see it due; once sent, nobody can claim it."""
-    store, d = store_with_alert(tmp_path)
+    store, d = store_with_alert
     unit = unit_of(store, d)
     assert store.claim_unit([d], unit, A, T0, T0 + LEASE)
     assert not store.claim_unit([d], unit, B, T0, T0 + LEASE)
@@ -50,9 +56,11 @@ def test_a_message_is_claimed_by_one_instance_and_the_outcome_releases_it(tmp_pa
     assert store.deliveries()[0].claim is None
 
 
-def test_an_expired_claim_is_taken_over_with_the_same_unit(tmp_path: Path) -> None:
+def test_an_expired_claim_is_taken_over_with_the_same_unit(
+    store_with_alert: tuple[Store, int],
+) -> None:
     """A died mid-send: after its claim expired B takes the message, under the same unit."""
-    store, d = store_with_alert(tmp_path)
+    store, d = store_with_alert
     unit = unit_of(store, d)
     assert store.claim_unit([d], unit, A, T0, T0 + LEASE)
     later = T0 + LEASE + timedelta(seconds=1)
@@ -61,16 +69,20 @@ def test_an_expired_claim_is_taken_over_with_the_same_unit(tmp_path: Path) -> No
     assert not store.claim_unit([d], "another-unit", A, later, later + LEASE)
 
 
-def test_a_claim_for_another_unit_is_refused(tmp_path: Path) -> None:
+def test_a_claim_for_another_unit_is_refused(
+    store_with_alert: tuple[Store, int],
+) -> None:
     """A stale plan (the delivery went in another message meanwhile) claims nothing."""
-    store, d = store_with_alert(tmp_path)
+    store, d = store_with_alert
     assert not store.claim_unit([d], "digest-of-a-stale-plan", A, T0, T0 + LEASE)
     assert store.deliveries()[0].claim is None
 
 
-def test_retiring_an_instance_ends_its_claims(tmp_path: Path) -> None:
+def test_retiring_an_instance_ends_its_claims(
+    store_with_alert: tuple[Store, int],
+) -> None:
     """The claims of a retired (dead) instance end at once; B takes the message over."""
-    store, d = store_with_alert(tmp_path)
+    store, d = store_with_alert
     unit = unit_of(store, d)
     assert store.claim_unit([d], unit, A, T0, T0 + LEASE)
     assert store.retire_instances([A.id], T0) == 1
@@ -78,9 +90,11 @@ def test_retiring_an_instance_ends_its_claims(tmp_path: Path) -> None:
     assert [o.id for o in store.renew_instance(B, T0, T0 + LEASE)] == []
 
 
-def test_renewal_extends_the_claims_an_instance_holds(tmp_path: Path) -> None:
+def test_renewal_extends_the_claims_an_instance_holds(
+    store_with_alert: tuple[Store, int],
+) -> None:
     """While A renews, its claim outlives the first lease."""
-    store, d = store_with_alert(tmp_path)
+    store, d = store_with_alert
     assert store.claim_unit([d], unit_of(store, d), A, T0, T0 + LEASE)
     store.renew_instance(A, T0 + LEASE / 2, T0 + 2 * LEASE)
     later = T0 + LEASE + timedelta(seconds=1)
@@ -88,11 +102,11 @@ def test_renewal_extends_the_claims_an_instance_holds(tmp_path: Path) -> None:
 
 
 def test_a_feed_is_polled_by_one_instance_and_not_again_within_its_interval(
-    tmp_path: Path,
+    store_with_alert: tuple[Store, int],
 ) -> None:
     """B is refused while A polls; after A's poll (due in an hour) B is refused while A
     runs, and names A; once A stopped, a B started later polls."""
-    store, _ = store_with_alert(tmp_path)
+    store, _ = store_with_alert
     assert store.claim_feed(URL, A, T0, T0 + LEASE).claimed
     refused = store.claim_feed(URL, B, T0, T0 + LEASE)
     assert not refused.claimed and refused.holder is not None and refused.holder.id == A.id
@@ -107,9 +121,11 @@ def test_a_feed_is_polled_by_one_instance_and_not_again_within_its_interval(
     assert store.claim_feed(URL, late, T0 + timedelta(seconds=8), T0 + LEASE).claimed
 
 
-def test_a_stopped_instance_that_polled_since_one_started_still_counts(tmp_path: Path) -> None:
+def test_a_stopped_instance_that_polled_since_one_started_still_counts(
+    store_with_alert: tuple[Store, int],
+) -> None:
     """B started before A's poll: even after A stopped, B does not poll it again."""
-    store, _ = store_with_alert(tmp_path)
+    store, _ = store_with_alert
     assert store.claim_feed(URL, A, T0, T0 + LEASE).claimed
     update = FeedUpdate(success=True, next_poll_at=T0 + timedelta(hours=1), poller=A.id)
     store.commit_fetch(URL, update, T0 + timedelta(seconds=1))

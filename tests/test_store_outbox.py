@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from newswatch.models import Article, DeliveryState, Hit, Match
-from newswatch.store import FeedUpdate, PendingAlert, SQLiteStore
+from newswatch.store import FeedUpdate, PendingAlert, Store
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 FEED = "https://a.example/rss"
 
 
-def queue(store: SQLiteStore, key: str, when: datetime) -> int:
+def queue(store: Store, key: str, when: datetime) -> int:
     """Record a new article at ``when`` whose alert owes 'hook' a delivery; its id."""
     hit = Hit(term="Belarus", field="title", start=0, end=7, text="Belarus")
     pending = PendingAlert(Match(f"w{key}", (hit,), "Belarus …"), ("hook",))
@@ -26,12 +25,11 @@ def queue(store: SQLiteStore, key: str, when: datetime) -> int:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    with SQLiteStore(tmp_path / "nw.db") as s:
-        yield s
+def store(new_store: Callable[[], Store]) -> Store:
+    return new_store()
 
 
-def test_mark_dead_counts_the_attempt_and_keeps_the_error(store: SQLiteStore) -> None:
+def test_mark_dead_counts_the_attempt_and_keeps_the_error(store: Store) -> None:
     """A dead delivery is never due again and says why; the destination is not paused."""
     queue(store, "1", NOW)
     store.mark_dead([d.id for d in store.due_for("hook", NOW)], "HTTP 404", NOW)
@@ -41,7 +39,7 @@ def test_mark_dead_counts_the_attempt_and_keeps_the_error(store: SQLiteStore) ->
     assert store.destination_state("hook").paused_until is None
 
 
-def test_schedule_retry_makes_the_delivery_due_at_its_time(store: SQLiteStore) -> None:
+def test_schedule_retry_makes_the_delivery_due_at_its_time(store: Store) -> None:
     """A delivery to retry stays pending, due at its retry time, one attempt counted."""
     delivery = queue(store, "1", NOW)
     store.schedule_retry(delivery, "HTTP 503", NOW + timedelta(minutes=5))
@@ -50,7 +48,7 @@ def test_schedule_retry_makes_the_delivery_due_at_its_time(store: SQLiteStore) -
     assert (due.state, due.attempts, due.last_error) == (DeliveryState.PENDING, 1, "HTTP 503")
 
 
-def test_pause_destination_counts_failures_until_a_success(store: SQLiteStore) -> None:
+def test_pause_destination_counts_failures_until_a_success(store: Store) -> None:
     """Each pause counts one more failure and sets the pause; a sent message ends it."""
     store.pause_destination("hook", "HTTP 503", NOW + timedelta(minutes=1))
     store.pause_destination("hook", "HTTP 502", NOW + timedelta(minutes=2))
@@ -64,7 +62,7 @@ def test_pause_destination_counts_failures_until_a_success(store: SQLiteStore) -
     assert store.destination_state("hook").paused_until is None
 
 
-def test_give_up_older_gives_up_only_the_old_pending_ones(store: SQLiteStore) -> None:
+def test_give_up_older_gives_up_only_the_old_pending_ones(store: Store) -> None:
     """Pending deliveries created before the cutoff die, with the reason; newer ones wait."""
     old = queue(store, "1", NOW - timedelta(days=2))
     queue(store, "2", NOW)

@@ -3,9 +3,9 @@ within the window only; one alert per (watch, story); later copies listed; the i
 
 from __future__ import annotations
 
-import sqlite3
+import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from newswatch import cluster
+from newswatch.config import PostgresUrl
 from newswatch.models import Article, Hit, Match
-from newswatch.store import FeedUpdate, PendingAlert, SQLiteStore, StoryRules
+from newswatch.store import FeedUpdate, PendingAlert, Store, StoryRules, open_store
+from support.engines import count
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 OK = FeedUpdate(success=True, status=200)
@@ -58,7 +60,7 @@ def pending(watch: str = "belarus") -> list[PendingAlert]:
 
 
 def record(
-    store: SQLiteStore, article: Article, now: datetime = NOW, watch: str = "belarus", **kw: object
+    store: Store, article: Article, now: datetime = NOW, watch: str = "belarus", **kw: object
 ):
     return store.commit_poll(
         article.feed_url,
@@ -70,19 +72,17 @@ def record(
     )
 
 
-def story_of(store: SQLiteStore, article: Article) -> int:
-    row = store.db.execute("SELECT story_id FROM articles WHERE link_key = ?", [article.link_key])
-    return int(row.fetchone()[0])
+def story_of(store: Store, article: Article) -> int:
+    row = store.one("SELECT story_id FROM articles WHERE link_key = ?", [article.link_key])
+    return int(row["story_id"])
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    s = SQLiteStore(tmp_path / "nw.db")
-    yield s
-    s.close()
+def store(new_store: Callable[[], Store]) -> Store:
+    return new_store()
 
 
-def test_copy_from_another_outlet_joins_the_story_and_does_not_alert(store: SQLiteStore) -> None:
+def test_copy_from_another_outlet_joins_the_story_and_does_not_alert(store: Store) -> None:
     """A near-duplicate under another link is a new article of the same story: no alert."""
     first = record(store, copy(1))
     second = record(store, copy(2, TEXT + " Share this article. Subscribe."))
@@ -93,7 +93,7 @@ def test_copy_from_another_outlet_joins_the_story_and_does_not_alert(store: SQLi
     )
 
 
-def test_later_copy_is_listed_in_also(store: SQLiteStore) -> None:
+def test_later_copy_is_listed_in_also(store: Store) -> None:
     """The alert's 'also' lists the later copy, with its feed."""
     first = record(store, copy(1))
     record(store, copy(2, TEXT, title="Minsk files leak"))
@@ -103,7 +103,7 @@ def test_later_copy_is_listed_in_also(store: SQLiteStore) -> None:
     ]
 
 
-def test_different_story_gets_its_own_alert(store: SQLiteStore) -> None:
+def test_different_story_gets_its_own_alert(store: Store) -> None:
     """A different story with the same names alerts on its own."""
     record(store, copy(1))
     other = record(store, copy(2, OTHER, title="Lukashenko pardons 18"))
@@ -111,21 +111,21 @@ def test_different_story_gets_its_own_alert(store: SQLiteStore) -> None:
     assert story_of(store, copy(1)) != story_of(store, copy(2, OTHER))
 
 
-def test_copy_after_the_window_is_a_new_story(store: SQLiteStore) -> None:
+def test_copy_after_the_window_is_a_new_story(store: Store) -> None:
     """A near-duplicate first seen after the window starts a new story and alerts again."""
     record(store, copy(1))
     late = record(store, copy(2), now=NOW + timedelta(hours=73))
     assert len(late.alerts) == 1
 
 
-def test_window_holds_for_rows_not_yet_pruned(store: SQLiteStore) -> None:
+def test_window_holds_for_rows_not_yet_pruned(store: Store) -> None:
     """The lookup itself ignores index rows older than the window."""
     record(store, copy(1), prune=0)
     late = record(store, copy(2), now=NOW + timedelta(hours=73), prune=0)
     assert len(late.alerts) == 1
 
 
-def test_two_copies_in_one_poll_join_one_story(store: SQLiteStore) -> None:
+def test_two_copies_in_one_poll_join_one_story(store: Store) -> None:
     """Two copies recorded in the same transaction meet: one story, one alert."""
     a, b = copy(1), copy(2, "BREAKING. " + TEXT)
     rec = store.commit_poll(
@@ -135,16 +135,18 @@ def test_two_copies_in_one_poll_join_one_story(store: SQLiteStore) -> None:
     assert story_of(store, a) == story_of(store, b)
 
 
-def test_copies_recorded_at_once_by_two_connections_join_one_story(tmp_path: Path) -> None:
-    """Concurrent writers decide inside BEGIN IMMEDIATE: they never both start a story."""
-    path = tmp_path / "nw.db"
-    SQLiteStore(path).close()
+def test_copies_recorded_at_once_by_two_connections_join_one_story(
+    database: Path | PostgresUrl,
+) -> None:
+    """Concurrent writers decide one at a time (SQLite: BEGIN IMMEDIATE; PostgreSQL: the
+    story lock): they never both start a story."""
+    open_store(database).close()
     copies = [copy(n, f"Outlet {n} reports. " + TEXT) for n in range(8)]
     barrier = threading.Barrier(len(copies))
     errors: list[BaseException] = []
 
     def writer(article: Article) -> None:
-        s = SQLiteStore(path)
+        s = open_store(database)
         try:
             barrier.wait()
             record(s, article)
@@ -159,12 +161,12 @@ def test_copies_recorded_at_once_by_two_connections_join_one_story(tmp_path: Pat
     for t in threads:
         t.join()
     assert errors == []
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT COUNT(DISTINCT story_id) FROM articles").fetchone()[0] == 1
-        assert conn.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 1
+    with contextlib.closing(open_store(database)) as s:
+        assert s.one("SELECT COUNT(DISTINCT story_id) AS n FROM articles")["n"] == 1
+        assert count(s, "alerts") == 1
 
 
-def test_later_alert_of_another_watch_threads_under_the_first(store: SQLiteStore) -> None:
+def test_later_alert_of_another_watch_threads_under_the_first(store: Store) -> None:
     """Another watch alerting on a later copy gets its own alert, threaded under the first
     alert of the story and carrying the earlier copy in 'also'."""
     first = record(store, copy(1))
@@ -175,7 +177,7 @@ def test_later_alert_of_another_watch_threads_under_the_first(store: SQLiteStore
     assert store.alert(first.alerts[0]).thread_id is None
 
 
-def test_without_rules_every_article_is_its_own_story(store: SQLiteStore) -> None:
+def test_without_rules_every_article_is_its_own_story(store: Store) -> None:
     """stories: off — the store makes a story per article, as before."""
     for n in (1, 2):
         a = copy(n)
@@ -183,7 +185,7 @@ def test_without_rules_every_article_is_its_own_story(store: SQLiteStore) -> Non
         assert len(rec.alerts) == 1
 
 
-def test_short_text_never_joins(store: SQLiteStore) -> None:
+def test_short_text_never_joins(store: Store) -> None:
     """A title-only item is too little text to judge: it is its own story."""
     a, b = copy(1, "Lukashenko speaks."), copy(2, "Lukashenko speaks.")
     assert cluster.signature(a).keys == ()
@@ -191,32 +193,32 @@ def test_short_text_never_joins(store: SQLiteStore) -> None:
     assert len(record(store, b).alerts) == 1
 
 
-def test_expired_index_rows_are_pruned(store: SQLiteStore) -> None:
+def test_expired_index_rows_are_pruned(store: Store) -> None:
     """Rows older than the window leave the index (the lookup cost stays flat)."""
     record(store, copy(1))
-    assert store.db.execute("SELECT COUNT(*) FROM story_keys").fetchone()[0] > 0
+    assert count(store, "story_keys") > 0
     record(store, copy(2, OTHER), now=NOW + timedelta(hours=80))
-    left = store.db.execute("SELECT article_id FROM story_index").fetchall()
-    keys = store.db.execute("SELECT DISTINCT article_id FROM story_keys").fetchall()
+    left = store.query("SELECT article_id FROM story_index")
+    keys = store.query("SELECT DISTINCT article_id FROM story_keys")
     assert len(left) == 1 and keys == left
 
 
-def test_candidates_are_judged_on_their_stored_fingerprint(store: SQLiteStore) -> None:
+def test_candidates_are_judged_on_their_stored_fingerprint(store: Store) -> None:
     """The lookup compares the fingerprint kept in the index, not the candidate's text
     (emptied here, as retention would), so the store thread never re-tokenizes."""
     record(store, copy(1))
-    row = store.db.execute("SELECT fingerprint FROM story_index").fetchone()
-    assert row[0] == cluster.signature(copy(1)).fingerprint
-    store.db.execute("UPDATE articles SET content = '', summary = '', title = ''")
+    row = store.one("SELECT fingerprint FROM story_index")
+    assert row["fingerprint"] == cluster.signature(copy(1)).fingerprint
+    store.execute("UPDATE articles SET content = '', summary = '', title = ''")
     record(store, copy(2, "BREAKING. " + TEXT))
     assert story_of(store, copy(1)) == story_of(store, copy(2, "BREAKING. " + TEXT))
 
 
-def test_candidate_indexed_before_fingerprints_is_fingerprinted_once(store: SQLiteStore) -> None:
+def test_candidate_indexed_before_fingerprints_is_fingerprinted_once(store: Store) -> None:
     """A row indexed before m007 (no fingerprint) is fingerprinted from its stored text
     when first met as a candidate, and the fingerprint is kept."""
     record(store, copy(1))
-    store.db.execute("UPDATE story_index SET fingerprint = NULL")
+    store.execute("UPDATE story_index SET fingerprint = NULL")
     made: list[Article] = []
 
     def fingerprint(article: Article) -> bytes:
@@ -229,19 +231,19 @@ def test_candidate_indexed_before_fingerprints_is_fingerprinted_once(store: SQLi
     assert [a.content for a in made] == [TEXT]
     assert len({story_of(store, copy(n, f"Outlet {n} reports. " + TEXT)) for n in (2, 3)}) == 1
     assert story_of(store, copy(1)) == story_of(store, copy(2, "Outlet 2 reports. " + TEXT))
-    nulls = "SELECT COUNT(*) FROM story_index WHERE fingerprint IS NULL"
-    assert store.db.execute(nulls).fetchone()[0] == 0
+    nulls = "SELECT COUNT(*) AS n FROM story_index WHERE fingerprint IS NULL"
+    assert store.one(nulls)["n"] == 0
 
 
-def test_candidate_without_fingerprint_is_passed_over_without_a_maker(store: SQLiteStore) -> None:
+def test_candidate_without_fingerprint_is_passed_over_without_a_maker(store: Store) -> None:
     """Without ``StoryRules.fingerprint`` a row indexed before m007 is no candidate."""
     record(store, copy(1))
-    store.db.execute("UPDATE story_index SET fingerprint = NULL")
+    store.execute("UPDATE story_index SET fingerprint = NULL")
     assert len(record(store, copy(2)).alerts) == 1
     assert story_of(store, copy(1)) != story_of(store, copy(2))
 
 
-def test_lookup_compares_few_candidates_even_when_every_text_is_alike(store: SQLiteStore) -> None:
+def test_lookup_compares_few_candidates_even_when_every_text_is_alike(store: Store) -> None:
     """A feed of many identical texts costs a bounded number of comparisons per article:
     candidates are ranked by shared keys, capped, and a near-certain match ends the search."""
     calls: list[int] = []
@@ -280,7 +282,7 @@ def test_lookup_compares_few_candidates_even_when_every_text_is_alike(store: SQL
     assert len({story_of_key(store, a.entry_key) for a in copies}) == 1
 
 
-def test_lookup_never_compares_more_than_max_candidates(store: SQLiteStore) -> None:
+def test_lookup_never_compares_more_than_max_candidates(store: Store) -> None:
     """When no candidate is certain, at most max_candidates are compared."""
     calls: list[int] = []
 
@@ -314,6 +316,6 @@ def test_lookup_never_compares_more_than_max_candidates(store: SQLiteStore) -> N
     assert calls == [0, 1, 2, 3] + [4] * 8
 
 
-def story_of_key(store: SQLiteStore, entry_key: str) -> int:
-    row = store.db.execute("SELECT story_id FROM articles WHERE entry_key = ?", [entry_key])
-    return int(row.fetchone()[0])
+def story_of_key(store: Store, entry_key: str) -> int:
+    row = store.one("SELECT story_id FROM articles WHERE entry_key = ?", [entry_key])
+    return int(row["story_id"])

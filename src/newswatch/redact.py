@@ -44,3 +44,18 @@ def redact_feed_url(url: str) -> str:
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     query = "?…" if parts.query else ""
     return f"{parts.scheme}://{host}{port}{parts.path}{query}"
+
+
+def redact_dsn(url: str) -> str:
+    """A database URL as logs, errors and ``check`` show it: its password masked
+    (``postgresql://nw:s3cret@db/nw`` -> ``postgresql://nw:***@db/nw``)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises on a bad port)
+    except ValueError:
+        return "<database url>"
+    query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
+    if parts.password is not None:
+        user = f"{parts.username}:***@" if parts.username else ":***@"
+        parts = parts._replace(netloc=user + parts.netloc.rpartition("@")[2])
+    return parts._replace(query=query).geturl()

@@ -10,7 +10,7 @@ import subprocess
 import textwrap
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,34 +111,39 @@ def _titles(rng: random.Random, n: int) -> list[str]:
 
 @contextmanager
 def world(
-    tmp: Path, *, feeds: int, items: int, answer_delay: float = 0.0, seed: int = 16
+    tmp: Path,
+    *,
+    feeds: int,
+    items: int,
+    answer_delay: float = 0.0,
+    seed: int = 16,
+    database: str = "state.db",
+    copies: Sequence[str] = (),
 ) -> Iterator[World]:
     """``feeds`` feeds of ``items`` matching items each, one webhook (answering after
-    ``answer_delay`` seconds), a config with every feed due at once."""
+    ``answer_delay`` seconds), a config with every feed due at once, on ``database`` (an
+    SQLite file beside the config, or a PostgreSQL URL). With ``copies`` every feed
+    carries one item per text in it, and stories are on: copies of the same stories."""
     rng = random.Random(seed)
     with FeedServer() as server, WebhookReceiver(default=Reply(delay=answer_delay)) as hook:
         paths = [f"/f{n}.xml" for n in range(feeds)]
         for n, path in enumerate(paths):
-            titles = _titles(rng, items)
-            server.add(
-                path,
-                rss(
-                    f"Feed {n}",
-                    [
-                        Item(f"f{n}-{i}", t, f"https://n{n}.example/{i}")
-                        for i, t in enumerate(titles)
-                    ],
-                ),
-            )
+            titles = [f"Lukashenko report {i}" for i in range(len(copies))] or _titles(rng, items)
+            texts = list(copies) or [""] * len(titles)
+            entries = [
+                Item(f"f{n}-{i}", t, f"https://n{n}.example/{i}", texts[i])
+                for i, t in enumerate(titles)
+            ]
+            server.add(path, rss(f"Feed {n}", entries))
         listed = "\n".join(f"  - url: {server.url(p)}" for p in paths)
         config = tmp / "watchlist.yaml"
         config.write_text(
-            textwrap.dedent("""\
-            database: state.db
+            f"database: {database}\n"
+            + textwrap.dedent("""\
             poll: {interval: 1h, timeout: 10s, first_run: all}
-            stories: off
-            feeds:
             """)
+            + ("" if copies else "stories: off\n")
+            + "feeds:\n"
             + listed
             + textwrap.dedent(f"""
             watches:
@@ -150,7 +155,7 @@ def world(
                 url: {hook.url}
             """)
         )
-        yield World(server, hook, config, paths, feeds * items)
+        yield World(server, hook, config, paths, len(copies) or feeds * items)
 
 
 def once(w: World) -> subprocess.Popen[str]:

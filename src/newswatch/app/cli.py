@@ -27,7 +27,8 @@ from newswatch.config import Settings, describe, describe_records, load_config, 
 from newswatch.errors import ConfigError, NewswatchError
 from newswatch.match import check_watchlist
 from newswatch.models import DeliveryState
-from newswatch.store import SQLiteStore, Store
+from newswatch.store import Store
+from newswatch.store import open_store as open_database
 
 log = logging.getLogger("newswatch")
 T = TypeVar("T")
@@ -117,15 +118,16 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
 def open_store(settings: Settings) -> Store:
     """The store of ``settings``, or exit 1 if it cannot be opened."""
     try:
-        return SQLiteStore(settings.database)
+        return open_database(settings.database)
     except NewswatchError as exc:
         fail(str(exc))
 
 
 def existing_store(settings: Settings) -> Store:
     """The store of ``settings`` for a command that only reads: never created here; a
-    missing database is an error that names its path (exit 1)."""
-    if not settings.database.exists():
+    missing database file is an error that names its path (exit 1). (A PostgreSQL database
+    is the server's to create; opening an empty one migrates it.)"""
+    if isinstance(settings.database, Path) and not settings.database.exists():
         fail(
             f"no database at {settings.database}: newswatch has not run with this "
             "configuration yet (`newswatch run --once` creates it)"
@@ -436,6 +438,29 @@ def demo(ctx: click.Context, keep: bool) -> None:
         logging.getLogger("newswatch").setLevel(logging.WARNING)  # keep the screen for alerts
 
     run_async(run_demo(settings, clock=utcnow, out=sys.stdout, keep=keep))
+
+
+@main.group()
+def db() -> None:
+    """The database itself: move it to PostgreSQL when one machine is not enough."""
+
+
+@db.command("copy")
+@click.argument("src")
+@click.argument("dst")
+def db_copy(src: str, dst: str) -> None:
+    """Copy the SQLite database SRC (a file) into the new PostgreSQL database DST (a
+    postgresql:// URL; the password from $PGPASSWORD or in the URL), keeping feeds'
+    state, articles, stories and every alert, sent or pending."""
+    from newswatch.config import PostgresUrl, parse_database
+    from newswatch.store.copy import copy_database
+
+    source, target = parse_database(src), parse_database(dst)
+    if not isinstance(source, Path) or not isinstance(target, PostgresUrl):
+        fail("newswatch db copy: SRC must be an SQLite file and DST a postgresql:// URL", 2)
+    counts = copy_database(source, target)
+    shown = ", ".join(f"{table} {n}" for table, n in counts.items())
+    click.echo(f"copied {source} into {target}: {shown}")
 
 
 @main.group()

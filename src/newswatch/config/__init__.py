@@ -1,6 +1,7 @@
 """Configuration: YAML -> validated, frozen ``Settings``; every error with file:line:column."""
 
 from newswatch.config.checks import Check, ValueProblem
+from newswatch.config.fields import PostgresUrl, parse_database
 from newswatch.config.loader import load_config, loads_config
 from newswatch.config.opml import merge_feeds, opml_document, read_opml
 from newswatch.config.paths import resolve_database
@@ -37,6 +38,7 @@ __all__ = [
     "HealthSettings",
     "MetricsSettings",
     "PollSettings",
+    "PostgresUrl",
     "Rate",
     "Settings",
     "SlackDestination",
@@ -52,6 +54,7 @@ __all__ = [
     "loads_config",
     "merge_feeds",
     "opml_document",
+    "parse_database",
     "parse_duration",
     "parse_rate",
     "parse_size",

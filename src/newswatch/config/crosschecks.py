@@ -47,7 +47,7 @@ def _check_database(doc: Document, issues: list[Issue]) -> None:
     node = doc.node(("database",))
     if not value.strip():
         issues.append(Issue(("database",), "must not be empty", node))
-    elif value.startswith("~"):
+    elif value.startswith("~"):  # (a postgresql:// URL never does)
         message = "'~' is not expanded: write the full path, e.g. /var/lib/newswatch/newswatch.db"
         issues.append(Issue(("database",), message, node))
 

@@ -5,7 +5,9 @@ ValueError that says what to write instead."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated, Literal, NamedTuple
 from urllib.parse import urlsplit
 
@@ -17,8 +19,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     SecretStr,
 )
+from pydantic_core import PydanticCustomError
+
+from newswatch.redact import redact_dsn
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)", re.IGNORECASE)
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -191,3 +197,37 @@ HeaderName = Annotated[str, AfterValidator(_header_name)]
 HeaderSecret = Annotated[
     SecretStr, AfterValidator(lambda v: SecretStr(_header_value(v.get_secret_value())))
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresUrl:
+    """``database:`` as a PostgreSQL URL (SPEC §9). Shown (``str``, ``repr``) with its
+    password masked; only the store reads ``secret``. A password may also come from
+    ``$PGPASSWORD``, which libpq reads itself."""
+
+    secret: str
+
+    def __str__(self) -> str:
+        return redact_dsn(self.secret)
+
+    def __repr__(self) -> str:
+        return f"PostgresUrl({self})"
+
+
+def parse_database(value: object) -> Path | PostgresUrl:
+    """A ``postgresql://`` (or ``postgres://``) URL is a PostgreSQL database; anything
+    else is the path of an SQLite file."""
+    if isinstance(value, Path | PostgresUrl):
+        return value
+    if not isinstance(value, str):  # worded as pydantic's own path errors are
+        raise PydanticCustomError("path_type", "Input is not a valid path")
+    if value.startswith(("postgresql://", "postgres://")):
+        try:
+            urlsplit(value).port  # noqa: B018 (raises on a bad port)
+        except ValueError as exc:
+            raise ValueError(f"is not a valid PostgreSQL URL ({redact_dsn(value)})") from exc
+        return PostgresUrl(value)
+    return Path(value)
+
+
+Database = Annotated[Path | PostgresUrl, PlainValidator(parse_database)]

@@ -11,15 +11,19 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from newswatch.config.checks import ValueProblem
+from newswatch.config.fields import PostgresUrl
 from newswatch.config.schema import EmailDestination, Settings
 
 __all__ = ["ca_file_problems", "resolve_database", "resolve_paths"]
 
 
-def resolve_database(database: Path, source: Path, env: Mapping[str, str]) -> Path:
+def resolve_database(
+    database: Path | PostgresUrl, source: Path, env: Mapping[str, str]
+) -> Path | PostgresUrl:
     """Where a relative ``database`` lives: under ``$STATE_DIRECTORY`` (the first of its
-    ':'-separated folders) when systemd sets it, else next to the configuration file."""
-    if database.is_absolute():
+    ':'-separated folders) when systemd sets it, else next to the configuration file. A
+    PostgreSQL URL is not a path: it stays as it is."""
+    if isinstance(database, PostgresUrl) or database.is_absolute():
         return database
     state = next((part for part in env.get("STATE_DIRECTORY", "").split(":") if part), "")
     return (Path(state) if state else source.parent) / database

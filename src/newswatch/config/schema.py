@@ -30,6 +30,7 @@ from newswatch.config.destinations import (
 from newswatch.config.fields import (
     DEFAULT_RETENTION,
     MIN_RETENTION,
+    Database,
     Duration,
     HeaderName,
     HeaderSecret,
@@ -76,6 +77,15 @@ __all__ = [
 ]
 
 
+# A lease is renewed every few seconds (``pipeline.runtime.HEARTBEAT``): a shorter one
+# could end between two renewals of a process at work.
+MIN_LEASE = timedelta(seconds=15)
+
+
+def _seconds(value: timedelta) -> str:
+    return f"{value.total_seconds():g}s"
+
+
 class PollSettings(_Strict):
     """Defaults for fetching every feed."""
 
@@ -87,6 +97,31 @@ class PollSettings(_Strict):
         timedelta(hours=24)
     )
     user_agent: Annotated[str, AfterValidator(_header_value)] | None = None
+    # How long an instance's claims (a feed's poll lease, a message's send) hold without
+    # renewal: others take a dead instance's feeds over after it (SPEC §9). None: see
+    # ``claim_lease``.
+    lease: Duration | None = None
+
+    @property
+    def claim_lease(self) -> timedelta:
+        """``lease`` as given, else 1m, or ``timeout`` + 30s when that is longer (so a
+        configuration written before there was a ``lease`` stays valid)."""
+        if self.lease is not None:
+            return self.lease
+        return max(timedelta(minutes=1), self.timeout + timedelta(seconds=30))
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_poll(self) -> PollSettings:
+        if self.lease is None:
+            return self
+        if self.lease <= self.timeout:
+            raise ValueError(
+                f"lease ({_seconds(self.lease)}) must exceed timeout ({_seconds(self.timeout)}):"
+                " a poll that takes its whole timeout must not lose its lease"
+            )
+        if self.lease < MIN_LEASE:
+            raise ValueError(f"lease must be at least {_seconds(MIN_LEASE)}")
+        return self
 
 
 class FeedSettings(_Strict):
@@ -189,7 +224,7 @@ class MetricsSettings(_Strict):
 class Settings(_Strict):
     """The whole validated configuration."""
 
-    database: Path = Path("newswatch.db")
+    database: Database = Path("newswatch.db")
     poll: PollSettings = PollSettings()
     terms: dict[
         str, Annotated[tuple[Annotated[str, Field(min_length=1)], ...], Field(min_length=1)]

@@ -32,19 +32,15 @@ from newswatch.store import AsyncStore, Instance, PruneReport, Store
 log = logging.getLogger(__name__)
 
 HEARTBEAT = 5.0  # seconds between renewals of this instance and of the claims it holds
-SEND_TIMEOUT = timedelta(seconds=30)  # the notifiers' own timeout where none is configured
-LEASE_MARGIN = timedelta(seconds=30)
 
 
 def claim_lease(settings: Settings) -> timedelta:
-    """How long a claim (and an instance's row) holds without renewal: longer than a poll
-    or a send may take (``poll.timeout``, a destination's timeout), plus a margin, so
-    that only a process that died loses its claims. Renewed every ``HEARTBEAT``."""
-    timeouts = [settings.poll.timeout, SEND_TIMEOUT]
-    timeouts += [
-        t for d in settings.destinations if isinstance(t := getattr(d, "timeout", None), timedelta)
-    ]
-    return max(timeouts) + LEASE_MARGIN
+    """How long a claim (and an instance's row) holds without renewal: ``poll.lease``
+    (by default 1m), which exceeds ``poll.timeout``. Renewed every ``HEARTBEAT`` while
+    the work runs (a send may take its destination's whole timeout), so only a process
+    that died loses its claims; the others take its feeds over once its last renewal is
+    older."""
+    return settings.poll.claim_lease
 
 
 def this_process(now: datetime) -> Instance:

@@ -2,7 +2,9 @@
 alert outbox, behind one typed protocol, :class:`Store`.
 
 ``protocol`` states the surface ``pipeline`` and ``app`` use; ``sqlite`` implements it on
-one SQLite file. Its table groups are sibling modules over the shared ``base`` (the
+one SQLite file, ``postgres`` on a PostgreSQL database several instances share (both are
+the engine's ``Db`` under the one ``front``; ``pg_schema`` holds PostgreSQL's migrations).
+Its table groups are sibling modules over the shared ``base`` (the
 connection and the ``BEGIN IMMEDIATE`` ``write()``): ``feeds``, ``articles``, ``stories``,
 ``outbox`` (alerts, deliveries, destination state), ``notices`` and ``claims`` (the
 instances sharing the database, and their claims on feeds and deliveries); ``units`` holds the units
@@ -21,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar, cast
 
+from newswatch.config import PostgresUrl
 from newswatch.errors import StoreError
 from newswatch.store.protocol import Store
 from newswatch.store.schema import FEED_NAME, from_iso, iso, migrations
@@ -60,25 +63,36 @@ __all__ = [
     "from_iso",
     "iso",
     "migrations",
+    "open_store",
 ]
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
+def open_store(database: Path | PostgresUrl) -> Store:
+    """The store ``database:`` names: an SQLite file, or a PostgreSQL database (psycopg
+    is imported only then)."""
+    if isinstance(database, PostgresUrl):
+        from newswatch.store.postgres import PostgresStore
+
+        return PostgresStore(database.secret)
+    return SQLiteStore(database)
+
+
 class AsyncStore:
     """A store owned by one dedicated thread, for use from asyncio (an SQLite connection
     belongs to the thread that opened it)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, database: Path | PostgresUrl) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswatch-db")
-        self._path = path
+        self._path = database
         self._store: Store | None = None
         self.trips = 0  # calls made into the store thread (each one a hop: counted, measured)
 
     async def open(self) -> AsyncStore:
         """Open the database in the store thread."""
-        self._store = await self._run(SQLiteStore, self._path)
+        self._store = await self._run(open_store, self._path)
         return self
 
     async def _run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -2,7 +2,7 @@
 new, recording a new article or a sighting of a known one, reading articles back, and
 reducing old ones to tombstones.
 
-Functions over the shared :class:`~newswatch.store.base.Base`; the writes among them run
+Functions over the shared :class:`~newswatch.store.base.Db`; the writes among them run
 inside a transaction the caller (a unit of work) holds.
 """
 
@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from newswatch.models import Article
-from newswatch.store.base import Base
+from newswatch.store.base import Db
 from newswatch.store.schema import FEED_NAME, iso, stored_article_from_row
 from newswatch.store.values import StoredArticle
 
@@ -21,7 +21,7 @@ from newswatch.store.values import StoredArticle
 _UNALERTED = "NOT EXISTS (SELECT 1 FROM alerts al WHERE al.article_id = articles.id)"
 
 
-def known(db: Base, feed: int | None, article: Article) -> int | None:
+def known(db: Db, feed: int | None, article: Article) -> int | None:
     """The id of the stored article this one is a copy of: the same entry in this feed,
     or the same normalized link in any feed."""
     row = None
@@ -35,12 +35,12 @@ def known(db: Base, feed: int | None, article: Article) -> int | None:
     return int(row["article_id"]) if row else None
 
 
-def unseen(db: Base, feed: int | None, articles: Sequence[Article]) -> list[Article]:
+def unseen(db: Db, feed: int | None, articles: Sequence[Article]) -> list[Article]:
     """The articles neither this feed's entry ids nor any feed's links have met before."""
     return [a for a in articles if known(db, feed, a) is None]
 
 
-def record_sighting(db: Base, feed: int, article: Article, copy_of: int, now: datetime) -> None:
+def record_sighting(db: Db, feed: int, article: Article, copy_of: int, now: datetime) -> None:
     """Record that ``feed`` shows a copy of the stored article ``copy_of``, under its own
     entry key, title and link (listed as 'also' in that story's alerts)."""
     db.execute(
@@ -50,9 +50,9 @@ def record_sighting(db: Base, feed: int, article: Article, copy_of: int, now: da
     )
 
 
-def insert(db: Base, feed: int, story: int, article: Article, now: datetime) -> int:
+def insert(db: Db, feed: int, story: int, article: Article, now: datetime) -> int:
     """Store a new article in ``story`` with its first entry; return its id."""
-    article_id = db.execute(
+    article_id = db.insert(
         "INSERT INTO articles (feed_id, story_id, entry_key, link, link_key, title, summary,"
         " content, published, author, seen_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         [
@@ -68,16 +68,15 @@ def insert(db: Base, feed: int, story: int, article: Article, now: datetime) -> 
             article.author,
             iso(now),
         ],
-    ).lastrowid
-    assert article_id is not None
+    )
     db.execute(
         "INSERT INTO entries (feed_id, entry_key, article_id, seen_at) VALUES (?, ?, ?, ?)",
         [feed, article.entry_key, article_id, iso(now)],
     )
-    return int(article_id)
+    return article_id
 
 
-def since(db: Base, start: datetime | None, limit: int | None = None) -> list[StoredArticle]:
+def since(db: Db, start: datetime | None, limit: int | None = None) -> list[StoredArticle]:
     """Stored articles first seen at or after ``start`` (all if None), oldest first."""
     sql = (
         f"SELECT a.*, f.url AS feed_url, {FEED_NAME}, a.seen_at = (SELECT MIN(b.seen_at)"
@@ -92,7 +91,7 @@ def since(db: Base, start: datetime | None, limit: int | None = None) -> list[St
     return [stored_article_from_row(r) for r in db.query(sql, params)]
 
 
-def tombstone(db: Base, cutoff: datetime, now: datetime) -> int:
+def tombstone(db: Db, cutoff: datetime, now: datetime) -> int:
     """Reduce articles first seen before ``cutoff`` and behind no alert to their identity
     (entry keys, normalized link): an item still in a feed is still known, never new."""
     cursor = db.execute(
@@ -104,7 +103,7 @@ def tombstone(db: Base, cutoff: datetime, now: datetime) -> int:
     return int(cursor.rowcount)
 
 
-def forget(db: Base, cutoff: datetime) -> int:
+def forget(db: Db, cutoff: datetime) -> int:
     """Delete the tombstones no feed has shown since ``cutoff`` and that are missing from
     the latest document of every feed that had them (a feed that answers 304 for months
     still holds its entries); return how many."""

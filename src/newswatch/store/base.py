@@ -1,6 +1,8 @@
-"""The shared base of the SQLite store: one connection, its pragmas and migrations, and the
-``BEGIN IMMEDIATE`` write transaction that every table group and unit of work commits
-through. The table-group modules are siblings over it; none of them imports another.
+"""The shared base of the store: ``Db``, what every table group and unit of work needs of
+an engine (a write transaction, statements with ``?`` or ``:name`` parameters, reads as
+dicts), and ``Base``, the SQLite one: one connection, its pragmas and migrations, and the
+``BEGIN IMMEDIATE`` write transaction. The table-group modules are siblings over ``Db``;
+none of them imports another. (``postgres.PgBase`` is the PostgreSQL ``Db``.)
 """
 
 from __future__ import annotations
@@ -8,15 +10,56 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import sqlite_utils
 
 from newswatch.errors import StoreError
 from newswatch.store.schema import migrations
 
-Row = dict[str, Any]  # a row as sqlite-utils reads it: column name -> value
+Row = dict[str, Any]  # a row as read: column name -> value
+Params = Sequence[Any] | dict[str, Any]  # ``?`` (a sequence) or ``:name`` (a dict) parameters
+
+
+class Result(Protocol):
+    """What a statement tells after it ran."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+
+class Db(Protocol):
+    """An engine as the table groups use it. Statements are written once, in the SQL both
+    engines accept; each engine adapts the parameter style."""
+
+    def write(self) -> AbstractContextManager[None]:
+        """A write transaction: committed on success, rolled back on error."""
+        ...
+
+    def execute(self, sql: str, params: Params = ()) -> Result:
+        """Run one statement."""
+        ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement for each of ``rows``."""
+
+    def query(self, sql: str, params: Params = ()) -> list[Row]:
+        """All rows of a query, read at once."""
+        ...
+
+    def one(self, sql: str, params: Params = ()) -> Row | None:
+        """The first row of a query, if any."""
+        ...
+
+    def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT into a table with an ``id`` key; the id of the new row."""
+        ...
+
+    def lock_stories(self) -> None:
+        """Inside a write: hold the story decision (which article is new, which story it
+        joins) until the commit, so two writers never decide it from the same snapshot."""
 
 
 class Base:
@@ -76,7 +119,7 @@ class Base:
         else:
             self.db.commit()
 
-    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+    def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
         """Run one statement."""
         cursor: sqlite3.Cursor = self.db.execute(sql, params)
         return cursor
@@ -85,11 +128,20 @@ class Base:
         """Run one statement for each of ``rows``."""
         self.db.conn.executemany(sql, rows)
 
-    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
+    def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT; the rowid of the new row."""
+        rowid = self.execute(sql, params).lastrowid
+        assert rowid is not None
+        return int(rowid)
+
+    def lock_stories(self) -> None:
+        """Nothing to do: ``BEGIN IMMEDIATE`` already makes one writer at a time."""
+
+    def query(self, sql: str, params: Params = ()) -> list[Row]:
         """All rows of a query, read at once (so the caller may write while it iterates)."""
         return list(self.db.query(sql, params))
 
-    def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
+    def one(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of a query, if any."""
         row: Row | None = next(self.db.query(sql, params), None)
         return row

@@ -8,7 +8,7 @@ running instance are renewed with its row (``beat``); those of a process that di
 or end at once when an instance on the same host finds its pid gone (``retire``), and the
 next claimant takes the work over. The same statements run on PostgreSQL.
 
-Functions over the shared :class:`~newswatch.store.base.Base`.
+Functions over the shared :class:`~newswatch.store.base.Db`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from newswatch.store import feeds
-from newswatch.store.base import Base, Row
+from newswatch.store.base import Db, Row
 from newswatch.store.schema import from_iso, iso
 from newswatch.store.values import FeedClaim, Instance
 
@@ -38,7 +38,7 @@ def _instance(row: Row) -> Instance:
     )
 
 
-def register(db: Base, me: Instance, now: datetime, until: datetime) -> list[Instance]:
+def register(db: Db, me: Instance, now: datetime, until: datetime) -> list[Instance]:
     """Record ``me`` at work on the database until ``until``; the other instances alive."""
     with db.write():
         db.execute(
@@ -50,7 +50,7 @@ def register(db: Base, me: Instance, now: datetime, until: datetime) -> list[Ins
     return others(db, me, now)
 
 
-def beat(db: Base, me: Instance, now: datetime, until: datetime) -> list[Instance]:
+def beat(db: Db, me: Instance, now: datetime, until: datetime) -> list[Instance]:
     """``me`` is still at work: its row and every claim it holds now last until
     ``until`` (a poll or send in flight keeps its claim). The other instances that were
     running at some time since ``me`` last renewed (a short ``run --once`` too)."""
@@ -65,7 +65,7 @@ def beat(db: Base, me: Instance, now: datetime, until: datetime) -> list[Instanc
     return others(db, me, (from_iso(last["seen_at"]) if last else None) or now)
 
 
-def others(db: Base, me: Instance, since: datetime) -> list[Instance]:
+def others(db: Db, me: Instance, since: datetime) -> list[Instance]:
     """The instances other than ``me`` running at some time since ``since``, oldest first."""
     rows = db.query(
         "SELECT * FROM instances WHERE id != ? AND expires_at > ? ORDER BY started_at, id",
@@ -74,7 +74,7 @@ def others(db: Base, me: Instance, since: datetime) -> list[Instance]:
     return [_instance(r) for r in rows]
 
 
-def retire(db: Base, ids: Sequence[str], now: datetime) -> int:
+def retire(db: Db, ids: Sequence[str], now: datetime) -> int:
     """The instances ``ids`` stopped (``me`` on its way out, or another one found dead):
     their claims end now, so others take their work over; their rows stay a day (what
     they polled names them). How many claims were ended."""
@@ -97,7 +97,7 @@ def retire(db: Base, ids: Sequence[str], now: datetime) -> int:
     return ended
 
 
-def claim_feed(db: Base, url: str, me: Instance, now: datetime, until: datetime) -> FeedClaim:
+def claim_feed(db: Db, url: str, me: Instance, now: datetime, until: datetime) -> FeedClaim:
     """Claim the feed ``url`` for a poll by ``me`` until ``until``, in one write. Refused
     while another instance polls it; when another one polled it within its interval and
     is still running, or did so since ``me`` started (two polls where one was due); and
@@ -132,13 +132,13 @@ def claim_feed(db: Base, url: str, me: Instance, now: datetime, until: datetime)
         )
 
 
-def _instance_of(db: Base, instance: str) -> Instance | None:
+def _instance_of(db: Db, instance: str) -> Instance | None:
     """The instance ``instance``, running or not, if its row is still kept."""
     row = db.one("SELECT * FROM instances WHERE id = ?", [instance])
     return _instance(row) if row else None
 
 
-def finish_poll(db: Base, feed: int, poller: str | None) -> None:
+def finish_poll(db: Db, feed: int, poller: str | None) -> None:
     """Inside a poll's write: ``poller`` polled the feed last, and its claim ends."""
     if poller is None:
         return
@@ -151,7 +151,7 @@ def finish_poll(db: Base, feed: int, poller: str | None) -> None:
 
 
 def claim_unit(
-    db: Base, ids: Sequence[int], unit: str, me: Instance, now: datetime, until: datetime
+    db: Db, ids: Sequence[int], unit: str, me: Instance, now: datetime, until: datetime
 ) -> bool:
     """Claim the deliveries of one message (``unit``) for a send by ``me`` until
     ``until``, in one write: all of them or none. Refused when another process sends

@@ -1,7 +1,7 @@
 """The feeds table: each configured feed's state row (conditional-GET validators, error
 streak, backoff, warning, announced health) and how one poll changes it.
 
-Functions over the shared :class:`~newswatch.store.base.Base`; the writes among them run
+Functions over the shared :class:`~newswatch.store.base.Db`; the writes among them run
 inside a transaction the caller (a unit of work) holds.
 """
 
@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from newswatch.models import FeedState
-from newswatch.store.base import Base
+from newswatch.store.base import Db
 from newswatch.store.schema import CLAIMANT, feed_state_from_row, iso
 from newswatch.store.values import FeedUpdate
 
 
-def ensure(db: Base, feeds: Iterable[tuple[str, str | None]]) -> None:
+def ensure(db: Db, feeds: Iterable[tuple[str, str | None]]) -> None:
     """Make sure each configured feed (url, name) has a state row with its current name."""
     with db.write():
         for url, name in feeds:
@@ -28,26 +28,26 @@ def ensure(db: Base, feeds: Iterable[tuple[str, str | None]]) -> None:
             )
 
 
-def state(db: Base, url: str) -> FeedState:
+def state(db: Db, url: str) -> FeedState:
     """The state of the feed configured as ``url`` (a fresh one if never seen)."""
     row = db.one(f"SELECT *, {CLAIMANT} FROM feeds WHERE url = ?", [url])
     return feed_state_from_row(row) if row else FeedState(url=url, current_url=url)
 
 
-def states(db: Base) -> list[FeedState]:
+def states(db: Db) -> list[FeedState]:
     """Every feed the store knows, in URL order."""
     return [
         feed_state_from_row(r) for r in db.query(f"SELECT *, {CLAIMANT} FROM feeds ORDER BY url")
     ]
 
 
-def find(db: Base, url: str) -> int | None:
+def find(db: Db, url: str) -> int | None:
     """The id of the feed ``url``, if the store knows it (a read: never creates it)."""
     row = db.one("SELECT id FROM feeds WHERE url = ?", [url])
     return int(row["id"]) if row else None
 
 
-def feed_id(db: Base, url: str) -> int:
+def feed_id(db: Db, url: str) -> int:
     """The id of the feed ``url``, creating its row if needed (inside a write)."""
     db.execute(
         "INSERT INTO feeds (url, current_url) VALUES (?, ?) ON CONFLICT DO NOTHING", [url, url]
@@ -57,7 +57,7 @@ def feed_id(db: Base, url: str) -> int:
     return found
 
 
-def apply_update(db: Base, feed: int, update: FeedUpdate, now: datetime) -> None:
+def apply_update(db: Db, feed: int, update: FeedUpdate, now: datetime) -> None:
     """Write what one poll changed in the feed's state: a success resets the error streak,
     a failure grows it; ``None`` fields of ``update`` are left as they are."""
     sets: dict[str, Any] = {"last_fetch_at": iso(now), "last_status": update.status}
@@ -87,7 +87,7 @@ def apply_update(db: Base, feed: int, update: FeedUpdate, now: datetime) -> None
     )
 
 
-def count_new(db: Base, feed: int, new: int, now: datetime) -> None:
+def count_new(db: Db, feed: int, new: int, now: datetime) -> None:
     """Count ``new`` articles met in the feed at ``now`` (what ``stale`` is measured from)."""
     db.execute(
         "UPDATE feeds SET items_seen = items_seen + ?, last_new_item_at = ? WHERE id = ?",
@@ -95,7 +95,7 @@ def count_new(db: Base, feed: int, new: int, now: datetime) -> None:
     )
 
 
-def mark_document(db: Base, feed: int, entry_keys: Sequence[str], now: datetime) -> None:
+def mark_document(db: Db, feed: int, entry_keys: Sequence[str], now: datetime) -> None:
     """Record that the feed's document, parsed at ``now``, holds these entries (so that
     pruning knows which tombstones are still in a feed)."""
     db.execute("UPDATE feeds SET last_document_at = ? WHERE id = ?", [iso(now), feed])
@@ -108,6 +108,6 @@ def mark_document(db: Base, feed: int, entry_keys: Sequence[str], now: datetime)
         )
 
 
-def set_health(db: Base, feed: int, health: str) -> None:
+def set_health(db: Db, feed: int, health: str) -> None:
     """Record the health last announced for the feed."""
     db.execute("UPDATE feeds SET health = ? WHERE id = ?", [health, feed])

@@ -2,7 +2,7 @@
 health, a title and a detail — and delivered through an alert of kind ``health`` that
 refers to the notice (see :func:`newswatch.store.outbox.insert_notice_alert`).
 
-Functions over the shared :class:`~newswatch.store.base.Base`; the writes among them run
+Functions over the shared :class:`~newswatch.store.base.Db`; the writes among them run
 inside a transaction the caller (a unit of work) holds.
 """
 
@@ -10,22 +10,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from newswatch.store.base import Base
+from newswatch.store.base import Db
 from newswatch.store.schema import iso
 from newswatch.store.values import HealthNotice
 
 
-def insert(db: Base, feed: int, health: str, notice: HealthNotice, now: datetime) -> int:
+def insert(db: Db, feed: int, health: str, notice: HealthNotice, now: datetime) -> int:
     """Store a notice of the feed's new ``health``; return its id."""
-    notice_id = db.execute(
+    return db.insert(
         "INSERT INTO notices (feed_id, health, title, detail, created_at) VALUES (?, ?, ?, ?, ?)",
         [feed, health, notice.title, notice.detail, iso(now)],
-    ).lastrowid
-    assert notice_id is not None
-    return int(notice_id)
+    )
 
 
-def forget_unalerted(db: Base) -> int:
+def forget_unalerted(db: Db) -> int:
     """Delete the notices whose alert was pruned: nothing can deliver or show them again."""
     cursor = db.execute(
         "DELETE FROM notices WHERE NOT EXISTS"

@@ -3,7 +3,7 @@ destination's pause state — creating alerts, the due deliveries, their outcome
 dead, retried, given up), and each delivery's alert as destinations render it (with its
 'also' sightings and thread root). Planning what to send is ``newswatch.outbox``'s.
 
-Functions over the shared :class:`~newswatch.store.base.Base`.
+Functions over the shared :class:`~newswatch.store.base.Db`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from newswatch.errors import StoreError
 from newswatch.models import Alert, Delivery, DeliveryState, DestinationState, Sighting
-from newswatch.store.base import Base
+from newswatch.store.base import Db
 from newswatch.store.schema import (
     CLAIMANT,
     FEED_NAME,
@@ -45,7 +45,7 @@ _ALERT = (
 
 
 def insert_alert(
-    db: Base, article: int, story: int, pending: PendingAlert, now: datetime
+    db: Db, article: int, story: int, pending: PendingAlert, now: datetime
 ) -> tuple[str, int] | None:
     """Create the alert of a new article (once per watch and story) and one delivery per
     destination; its id and how many deliveries, or None if the story already alerted."""
@@ -70,7 +70,7 @@ def insert_alert(
 
 
 def insert_notice_alert(
-    db: Base, notice: int, content: HealthNotice, destinations: Sequence[str], now: datetime
+    db: Db, notice: int, content: HealthNotice, destinations: Sequence[str], now: datetime
 ) -> str:
     """Queue the stored notice ``notice`` for ``destinations`` as an alert of kind
     ``health`` (no matches; its detail is the snippet); return the alert id."""
@@ -84,7 +84,7 @@ def insert_notice_alert(
     return alert_id
 
 
-def _queue(db: Base, alert_id: str, destinations: Sequence[str], now: datetime) -> None:
+def _queue(db: Db, alert_id: str, destinations: Sequence[str], now: datetime) -> None:
     """One pending delivery of the alert per destination, due now."""
     db.executemany(
         "INSERT INTO deliveries (alert_id, destination, next_attempt_at, created_at) "
@@ -93,7 +93,7 @@ def _queue(db: Base, alert_id: str, destinations: Sequence[str], now: datetime) 
     )
 
 
-def forget_alerts(db: Base, cutoff: datetime) -> int:
+def forget_alerts(db: Db, cutoff: datetime) -> int:
     """Delete the alerts created before ``cutoff``, with their deliveries, once none of
     them is still pending; return how many alerts."""
     old = (
@@ -105,7 +105,7 @@ def forget_alerts(db: Base, cutoff: datetime) -> int:
     return int(cursor.rowcount)
 
 
-def first_alert_of_story(db: Base, story_id: int, *, besides: str = "") -> str | None:
+def first_alert_of_story(db: Db, story_id: int, *, besides: str = "") -> str | None:
     """The id of the first alert on a story other than ``besides`` (what later alerts
     on the story thread under); None when ``besides`` is itself the first."""
     row = db.one(
@@ -121,7 +121,7 @@ _UNCLAIMED = "(claimed_by IS NULL OR claim_expires <= ?)"
 _RELEASE = "claimed_by = NULL, claimed_at = NULL, claim_expires = NULL"
 
 
-def due_deliveries(db: Base, now: datetime, limit: int = 500) -> list[Delivery]:
+def due_deliveries(db: Db, now: datetime, limit: int = 500) -> list[Delivery]:
     """Pending deliveries whose next attempt is due and that no process is sending,
     oldest first."""
     rows = db.query(
@@ -132,7 +132,7 @@ def due_deliveries(db: Base, now: datetime, limit: int = 500) -> list[Delivery]:
     return [_delivery(db, r) for r in rows]
 
 
-def due_for(db: Base, destination: str, now: datetime, limit: int = 500) -> list[Delivery]:
+def due_for(db: Db, destination: str, now: datetime, limit: int = 500) -> list[Delivery]:
     """One destination's pending deliveries that are due at ``now`` and that no process
     is sending, oldest first."""
     rows = db.query(
@@ -144,7 +144,7 @@ def due_for(db: Base, destination: str, now: datetime, limit: int = 500) -> list
 
 
 def next_due_at(
-    db: Base, destination: str | None = None, after: datetime | None = None
+    db: Db, destination: str | None = None, after: datetime | None = None
 ) -> datetime | None:
     """When the earliest pending delivery (of ``destination``, or of any; falling due
     after ``after``, if given) falls due."""
@@ -161,7 +161,7 @@ def next_due_at(
     return from_iso(row["t"]) if row else None
 
 
-def pending_counts(db: Base) -> dict[str, int]:
+def pending_counts(db: Db) -> dict[str, int]:
     """How many deliveries wait to be sent, by destination."""
     rows = db.query(
         "SELECT destination, COUNT(*) AS n FROM deliveries WHERE state = 'pending'"
@@ -170,7 +170,7 @@ def pending_counts(db: Base) -> dict[str, int]:
     return {str(r["destination"]): int(r["n"]) for r in rows}
 
 
-def destination_state(db: Base, name: str) -> DestinationState:
+def destination_state(db: Db, name: str) -> DestinationState:
     """What the outbox remembers about destination ``name`` (fresh if nothing)."""
     row = db.one("SELECT * FROM destination_state WHERE name = ?", [name])
     if row is None:
@@ -184,7 +184,7 @@ def destination_state(db: Base, name: str) -> DestinationState:
     )
 
 
-def assign_units(db: Base, units: Mapping[str, Sequence[int]]) -> None:
+def assign_units(db: Db, units: Mapping[str, Sequence[int]]) -> None:
     """Commit which message each delivery goes in (unit id -> delivery ids) before any
     of them is sent, so that after a crash the same message goes out under the same key.
     A delivery that already has a unit keeps it."""
@@ -197,7 +197,7 @@ def assign_units(db: Base, units: Mapping[str, Sequence[int]]) -> None:
 
 
 def mark_sent(
-    db: Base, delivery_ids: int | Sequence[int], now: datetime, destination: str | None = None
+    db: Db, delivery_ids: int | Sequence[int], now: datetime, destination: str | None = None
 ) -> None:
     """The destination accepted these deliveries (one message); it is no longer paused."""
     with db.write():
@@ -216,20 +216,20 @@ def mark_sent(
             )
 
 
-def mark_dead(db: Base, delivery_ids: int | Sequence[int], error: str, now: datetime) -> None:
+def mark_dead(db: Db, delivery_ids: int | Sequence[int], error: str, now: datetime) -> None:
     """These deliveries failed for good: dead until ``alerts retry`` revives them."""
     _attempted(db, delivery_ids, DeliveryState.DEAD, error, now)
 
 
 def schedule_retry(
-    db: Base, delivery_ids: int | Sequence[int], error: str, retry_at: datetime
+    db: Db, delivery_ids: int | Sequence[int], error: str, retry_at: datetime
 ) -> None:
     """These deliveries failed for now: pending again, due at ``retry_at``."""
     _attempted(db, delivery_ids, DeliveryState.PENDING, error, retry_at)
 
 
 def _attempted(
-    db: Base, ids: int | Sequence[int], state: DeliveryState, error: str, next_at: datetime
+    db: Db, ids: int | Sequence[int], state: DeliveryState, error: str, next_at: datetime
 ) -> None:
     """Count one more failed attempt on each delivery and leave it in ``state``."""
     with db.write():
@@ -240,20 +240,20 @@ def _attempted(
         )
 
 
-def pause_destination(db: Base, destination: str, error: str, until: datetime) -> None:
+def pause_destination(db: Db, destination: str, error: str, until: datetime) -> None:
     """The destination failed transiently: all of it waits until ``until``, and its
     failures (which lengthen the next pause) grow by one."""
     with db.write():
         db.execute(
             "INSERT INTO destination_state (name, failures, paused_until, last_error) "
             "VALUES (?, 1, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-            "failures = failures + 1, paused_until = excluded.paused_until, "
+            "failures = destination_state.failures + 1, paused_until = excluded.paused_until, "
             "last_error = excluded.last_error",
             [destination, iso(until), error],
         )
 
 
-def give_up_older(db: Base, destination: str, before: datetime, error: str) -> int:
+def give_up_older(db: Db, destination: str, before: datetime, error: str) -> int:
     """Give up (dead) the destination's pending deliveries created before ``before``
     (older than ``max_age`` while it fails); return how many."""
     with db.write():
@@ -267,7 +267,7 @@ def give_up_older(db: Base, destination: str, before: datetime, error: str) -> i
 
 
 def deliveries(
-    db: Base,
+    db: Db,
     state: DeliveryState | None = None,
     limit: int = 100,
     destination: str | None = None,
@@ -288,7 +288,7 @@ def deliveries(
     return [_delivery(db, r) for r in rows]
 
 
-def retry_dead(db: Base, alert_ids: Sequence[str], now: datetime) -> int:
+def retry_dead(db: Db, alert_ids: Sequence[str], now: datetime) -> int:
     """Put dead deliveries (of these alerts, or all if empty) back into the queue, to
     be sent again as new messages; their destinations' pauses end (the user says the
     cause is fixed)."""
@@ -311,7 +311,7 @@ def retry_dead(db: Base, alert_ids: Sequence[str], now: datetime) -> int:
     return int(cursor.rowcount)
 
 
-def alert(db: Base, alert_id: str) -> Alert:
+def alert(db: Db, alert_id: str) -> Alert:
     """The alert ``alert_id`` as destinations render it: an article alert with its 'also'
     sightings and thread, or a health notice dressed as the article it is shown as."""
     row = db.one(_ALERT, [alert_id])
@@ -332,7 +332,7 @@ def alert(db: Base, alert_id: str) -> Alert:
     )
 
 
-def _also(db: Base, story_id: int, article_id: int) -> Iterator[Sighting]:
+def _also(db: Db, story_id: int, article_id: int) -> Iterator[Sighting]:
     """Copies of the story other than the alerted (article, feed) pair."""
     rows = db.query(
         "SELECT COALESCE(e.title, a.title) AS title, COALESCE(e.link, a.link) AS link,"
@@ -351,7 +351,7 @@ def _also(db: Base, story_id: int, article_id: int) -> Iterator[Sighting]:
         )
 
 
-def _thread_root(db: Base, alert_id: str, destination: str) -> str | None:
+def _thread_root(db: Db, alert_id: str, destination: str) -> str | None:
     """The first earlier alert on the same story that went to the same destination
     (preferably of the same watch): a later alert is a follow-up in its thread."""
     row = db.one(
@@ -364,7 +364,7 @@ def _thread_root(db: Base, alert_id: str, destination: str) -> str | None:
     return str(row["id"]) if row else None
 
 
-def _delivery(db: Base, row: Mapping[str, Any]) -> Delivery:
+def _delivery(db: Db, row: Mapping[str, Any]) -> Delivery:
     shown = alert(db, row["alert_id"])
     # A destination threads only under a message it was itself sent.
     thread = _thread_root(db, shown.id, row["destination"])

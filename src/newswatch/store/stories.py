@@ -1,7 +1,7 @@
 """The stories tables: stories, the LSH index of recent articles' signatures, and the
 bounded search for a new article's near-duplicate story.
 
-Functions over the shared :class:`~newswatch.store.base.Base`; the writes among them run
+Functions over the shared :class:`~newswatch.store.base.Db`; the writes among them run
 inside a transaction the caller (a unit of work) holds.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newswatch.models import StorySignature
-from newswatch.store.base import Base
+from newswatch.store.base import Db
 from newswatch.store.schema import FEED_NAME, article_from_row, from_iso, hits_json, iso
 from newswatch.store.values import PendingAlert, StoryCopy, StoryRules
 
@@ -27,7 +27,7 @@ class Join:
     score: float
 
 
-def story_of(db: Base, signature: StorySignature, rules: StoryRules, now: datetime) -> Join | None:
+def story_of(db: Db, signature: StorySignature, rules: StoryRules, now: datetime) -> Join | None:
     """The story of the closest recent near-duplicate of the article of ``signature``
     (candidates: the articles seen within the window that share the most LSH keys
     with it), if any; marks that story as seen now.
@@ -41,7 +41,7 @@ def story_of(db: Base, signature: StorySignature, rules: StoryRules, now: dateti
     # of articles (a feed of identical texts) must not make the lookup a scan.
     per_key = " UNION ALL ".join(
         "SELECT * FROM (SELECT article_id FROM story_keys WHERE key = ?"
-        " ORDER BY article_id DESC LIMIT ?)"
+        " ORDER BY article_id DESC LIMIT ?) k"
         for _ in keys
     )
     rows = db.query(
@@ -77,7 +77,7 @@ def story_of(db: Base, signature: StorySignature, rules: StoryRules, now: dateti
     return Join(story, int(like), signal, best)
 
 
-def record_join(db: Base, article_id: int, join: Join) -> None:
+def record_join(db: Db, article_id: int, join: Join) -> None:
     """Keep on the article why it joined its story (``alerts --story`` shows it)."""
     db.execute(
         "UPDATE articles SET joined_by = ?, joined_score = ?, joined_to = ? WHERE id = ?",
@@ -86,7 +86,7 @@ def record_join(db: Base, article_id: int, join: Join) -> None:
 
 
 def prefer_earliest(
-    db: Base, story: int, article_id: int, published: datetime | None, pending: PendingAlert
+    db: Db, story: int, article_id: int, published: datetime | None, pending: PendingAlert
 ) -> bool:
     """SPEC §4: while no delivery of the story's alert for ``pending``'s watch has been
     attempted or put in a message, a copy published earlier than the one it carries
@@ -113,7 +113,7 @@ def prefer_earliest(
     return cursor.rowcount > 0
 
 
-def _fingerprint_of(db: Base, article_id: int, rules: StoryRules) -> bytes | None:
+def _fingerprint_of(db: Db, article_id: int, rules: StoryRules) -> bytes | None:
     """The fingerprint of an article indexed before there were fingerprints (m007),
     made from its stored text and kept, so it costs a tokenization once, not at every
     lookup; None (the candidate is passed over) when ``rules`` cannot make one."""
@@ -131,16 +131,14 @@ def _fingerprint_of(db: Base, article_id: int, rules: StoryRules) -> bytes | Non
     return made
 
 
-def new_story(db: Base, now: datetime) -> int:
+def new_story(db: Db, now: datetime) -> int:
     """Start a story of its own (an article that is a copy of no recent one)."""
-    story = db.execute(
+    return db.insert(
         "INSERT INTO stories (created_at, last_seen_at) VALUES (?, ?)", [iso(now), iso(now)]
-    ).lastrowid
-    assert story is not None
-    return int(story)
+    )
 
 
-def index(db: Base, article_id: int, signature: StorySignature, now: datetime) -> None:
+def index(db: Db, article_id: int, signature: StorySignature, now: datetime) -> None:
     """Index a new article's signature, so later copies within the window find its story."""
     keys = signature.keys
     db.execute(
@@ -153,12 +151,12 @@ def index(db: Base, article_id: int, signature: StorySignature, now: datetime) -
         ],
     )
     db.executemany(
-        "INSERT OR IGNORE INTO story_keys (key, article_id) VALUES (?, ?)",
+        "INSERT INTO story_keys (key, article_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
         [(key, article_id) for key in keys],
     )
 
 
-def prune_index(db: Base, cutoff: datetime, limit: int) -> int:
+def prune_index(db: Db, cutoff: datetime, limit: int) -> int:
     """Forget the keys of up to ``limit`` articles seen before ``cutoff``: the index
     holds only the window, so a lookup costs the same after a year as after a day."""
     rows = db.query(
@@ -177,7 +175,7 @@ def prune_index(db: Base, cutoff: datetime, limit: int) -> int:
     return len(rows)
 
 
-def delete_empty(db: Base) -> None:
+def delete_empty(db: Db) -> None:
     """Delete the stories no article belongs to any more (after pruning)."""
     db.execute(
         "DELETE FROM stories WHERE NOT EXISTS"
@@ -185,7 +183,7 @@ def delete_empty(db: Base) -> None:
     )
 
 
-def copies(db: Base, story_or_alert: str) -> list[StoryCopy]:
+def copies(db: Db, story_or_alert: str) -> list[StoryCopy]:
     """The copies of a story (by story number, or by the id of an alert on it), in the
     order they were seen, each with why it joined and which alerts carry it."""
     row = db.one("SELECT story_id FROM alerts WHERE id = ?", [story_or_alert])

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from newswatch.models import Article
 from newswatch.store import articles, claims, feeds, notices, outbox, stories
-from newswatch.store.base import Base
+from newswatch.store.base import Db
 from newswatch.store.values import (
     FeedUpdate,
     HealthChange,
@@ -27,7 +27,7 @@ from newswatch.store.values import (
 
 
 def commit_poll(
-    db: Base,
+    db: Db,
     feed_url: str,
     update: FeedUpdate,
     candidates: Sequence[Article],
@@ -52,6 +52,7 @@ def commit_poll(
     created: list[tuple[str, int]] = []
     watches: list[str] = []
     with db.write():
+        db.lock_stories()  # on PostgreSQL: instances committing copies at once decide in turn
         feed = feeds.feed_id(db, feed_url)
         if document is not None:
             feeds.mark_document(db, feed, document, now)
@@ -79,7 +80,7 @@ def commit_poll(
 
 
 def commit_fetch(
-    db: Base, feed_url: str, update: FeedUpdate, now: datetime, health: HealthRules | None = None
+    db: Db, feed_url: str, update: FeedUpdate, now: datetime, health: HealthRules | None = None
 ) -> PollRecord:
     """Commit one poll that yielded no document (an error, a 304, a 410, Retry-After):
     the feed's state and, with ``health``, the change of its health, in one write."""
@@ -92,7 +93,7 @@ def commit_fetch(
 
 
 def _place(
-    db: Base, feed: int, article: Article, now: datetime, rules: StoryRules | None
+    db: Db, feed: int, article: Article, now: datetime, rules: StoryRules | None
 ) -> tuple[int, int] | None:
     """Store ``article`` if new: its (article id, story id). A copy of a known article is
     recorded as a sighting instead (None)."""
@@ -115,7 +116,7 @@ def _place(
 
 
 def _judge_health(
-    db: Base, feed: int, feed_url: str, rules: HealthRules | None, now: datetime
+    db: Db, feed: int, feed_url: str, rules: HealthRules | None, now: datetime
 ) -> tuple[HealthChange | None, str | None]:
     """Judge the feed's state as this write left it; record a change of health and queue
     its notice. Returns the change (if any) and the notice's alert id (if queued)."""
@@ -131,7 +132,7 @@ def _judge_health(
     return change, outbox.insert_notice_alert(db, notice, change.notice, rules.notify, now)
 
 
-def prune(db: Base, before: datetime, now: datetime) -> PruneReport:
+def prune(db: Db, before: datetime, now: datetime) -> PruneReport:
     """Bound the database: forget what is older than ``before`` except what dedup needs.
 
     - Alerts created before it, with their deliveries, once none is still pending; the
