@@ -186,9 +186,9 @@ def test_log_times_are_utc_whatever_tz_says(tmp_path: Path) -> None:
 
 
 def test_log_lines_name_feeds_and_say_what_happened(tmp_path: Path) -> None:
-    """Feed lines carry the configured name and the redacted URL; a failure without an HTTP
-    answer says what happened instead of `status=None`; a destination that recovers says
-    so once."""
+    """Feed lines carry the configured name and the redacted URL (--verbose too); a failure
+    without an HTTP answer says what happened instead of `status=None`; a destination that
+    recovers says so once."""
     from support.receivers import Reply
 
     with FeedServer() as feeds, WebhookReceiver() as hook:
@@ -206,13 +206,14 @@ def test_log_lines_name_feeds_and_say_what_happened(tmp_path: Path) -> None:
             """)
         )
         hook.script(Reply(503, headers={"Retry-After": "0"}))
-        first = newswatch(config, "run", "--once")
+        first = newswatch(config, "--verbose", "run", "--once")
         time.sleep(1.2)  # the destination's pause after Retry-After: 0 is 1 s
         second = newswatch(config, "run", "--once")
         third = newswatch(config, "run", "--once")
     log = first.stderr + second.stderr + third.stderr
     wire = feeds.url("/rss")
     assert f'feed polled feed="Wire Desk" url={wire}?… new=1 alerts=1' in first.stderr
+    assert f'feed fetched feed="Wire Desk" url={wire}?… status=ok http=200' in first.stderr
     closed = next(line for line in first.stderr.splitlines() if "feed failed" in line)
     assert 'feed="Closed" url=http://127.0.0.1:9/closed streak=1 error=' in closed
     assert "None" not in log and "T0KEN" not in log

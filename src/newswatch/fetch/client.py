@@ -146,12 +146,6 @@ class Fetcher:
             result = await self._follow(url, budget, etag, last_modified)
         except Exception as exc:  # a server must never crash the poll loop
             result = self._failure(url, exc)
-        _log.debug(
-            "fetch done url=%s status=%s http=%s",
-            redact_url(url),
-            result.status,
-            result.http_status,
-        )
         return replace(result, elapsed=budget.spent)
 
     def _failure(self, url: str, exc: Exception) -> FetchResult:

@@ -235,6 +235,8 @@ async def _poll(rt: Runtime, feed: FeedSettings, state: FeedState) -> PollReport
     result = await rt.fetcher.fetch(
         state.current_url, etag=state.etag, last_modified=state.last_modified
     )
+    http = f" http={result.http_status}" if result.http_status is not None else ""
+    log.debug("feed fetched %s status=%s%s", feed_context(feed), result.status.value, http)
     now = rt.clock()
     if result.status is FetchStatus.NOT_MODIFIED:
         update = FeedUpdate(
