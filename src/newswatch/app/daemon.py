@@ -56,12 +56,6 @@ GAUGE_EVERY = 5.0  # seconds between reads of the outbox for newswatch_outbox_pe
 OVERDUE_GRACE = timedelta(seconds=120)  # a due poll not started this long after: stuck
 
 
-def feed_label(feed: FeedSettings) -> str:
-    """How logs and metrics name a feed: its configured name, else its URL without user
-    info or query."""
-    return feed.name or redact_feed_url(feed.url)
-
-
 def _file_signature(path: Path) -> tuple[int, int, int] | None:
     """What changes when an editor saves the file, in place or by atomic rename."""
     try:
@@ -247,7 +241,7 @@ class Daemon:
                 return
             next_at = report.next_poll_at
             if self.metrics is not None:
-                self.metrics.poll(feed_label(feed), report, self.clock())
+                self.metrics.poll(feed.label, report, self.clock())
                 self.metrics.alerted(report.alerted)
             if report.alerts:
                 self._wake_delivery()
@@ -391,7 +385,7 @@ class Daemon:
         if not late:
             return None
         first = next((f for f in self.settings.feeds if f.url == late[0]), None)
-        shown = feed_label(first) if first is not None else redact_feed_url(late[0])
+        shown = first.label if first is not None else redact_feed_url(late[0])
         return f"{plural(len(late), 'feed')} overdue: {shown}" + (
             " and more" if len(late) > 1 else ""
         )

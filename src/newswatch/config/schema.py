@@ -50,6 +50,7 @@ from newswatch.config.fields import (
     parse_rate,
     parse_size,
 )
+from newswatch.redact import redact_feed_url
 
 __all__ = [
     "AppriseDestination",
@@ -133,6 +134,12 @@ class FeedSettings(_Strict):
     enabled: bool = True
     # Sent with every request of this feed; values may be credentials (masked, never logged).
     headers: dict[HeaderName, HeaderSecret] = Field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """How logs and metrics name the feed: its configured name, else its URL without
+        user info or query (which may hold credentials)."""
+        return self.name or redact_feed_url(self.url)
 
     def plain_headers(self) -> dict[str, str]:
         """The headers to send, secrets revealed (only the fetcher sees this)."""

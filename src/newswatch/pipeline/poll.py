@@ -194,11 +194,10 @@ def _not_claimed(rt: Runtime, feed: FeedSettings, claim: FeedClaim, now: datetim
 def feed_context(feed: FeedSettings) -> str:
     """How a log line names a feed: ``feed="Wire" url=https://host/rss`` (configured name,
     quoted, and the URL without user info or query), or just ``feed=URL`` without a name."""
-    url = redact_feed_url(feed.url)
     if not feed.name:
-        return f"feed={url}"
+        return f"feed={feed.label}"
     name = feed.name.replace("\\", "\\\\").replace('"', '\\"')
-    return f'feed="{name}" url={url}'
+    return f'feed="{name}" url={redact_feed_url(feed.url)}'
 
 
 def _health_rules(rt: Runtime, feed: FeedSettings, now: datetime) -> HealthRules:
