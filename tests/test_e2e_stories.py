@@ -6,12 +6,15 @@ The articles are the Belarus story of the labelled set (tests/data/stories/belar
 
 from __future__ import annotations
 
+import sqlite3
+import struct
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from newswatch import cluster
 from newswatch.models import Article
 from support.cli import newswatch
 from support.feeds import Item, rss
@@ -152,3 +155,34 @@ def test_stories_off_alerts_every_outlet(world: World) -> None:
     world.write_config(outlets=5, stories="stories: off\n")
     world.run_once()
     assert len(world.hook.requests) == 5
+
+
+def test_stories_indexed_by_an_older_version_are_keyed_again(world: World) -> None:
+    """After an upgrade that changes the story keys (KEY_FORMAT), the window's articles
+    are keyed again from their stored text at start: a copy arriving afterwards still
+    joins their story. Simulated by giving the stored article keys of another version
+    (format 1, values no current article has)."""
+    world.write_config(outlets=1)
+    world.run_once()
+    with sqlite3.connect(world.tmp / "state.db") as db:
+        ((article_id, count),) = db.execute(
+            "SELECT s.article_id, COUNT(k.key) FROM story_index s"
+            " JOIN story_keys k ON k.article_id = s.article_id GROUP BY s.article_id"
+        ).fetchall()
+        old = [(-(n + 1), article_id) for n in range(count)]
+        db.execute("DELETE FROM story_keys WHERE article_id = ?", [article_id])
+        db.executemany("INSERT INTO story_keys (key, article_id) VALUES (?, ?)", old)
+        db.execute(
+            "UPDATE story_index SET key_format = 1, keys = ? WHERE article_id = ?",
+            [struct.pack(f"<{count}q", *(k for k, _ in old)), article_id],
+        )
+    world.write_config(outlets=2)
+    world.hook.requests.clear()
+    log = world.run_once()
+    assert "story index keyed again articles=1" in log
+    assert [p.json()["watch"] for p in world.hook.requests] == []  # the copy joined
+    with sqlite3.connect(world.tmp / "state.db") as db:
+        formats = {f for (f,) in db.execute("SELECT key_format FROM story_index")}
+        stale = db.execute("SELECT COUNT(*) FROM story_keys WHERE key < 0 AND key > -100")
+        assert formats == {cluster.KEY_FORMAT} and stale.fetchone() == (0,)
+    assert "story index keyed again" not in world.run_once()  # once per database

@@ -8,7 +8,7 @@ store keeps both and looks candidates up by key inside its write transaction, th
 ``same`` about the new fingerprint and each candidate's. The pipeline hands this module's
 functions to the store.
 
-The technique is MinHash over word shingles (datasketch), banded into LSH keys:
+The technique is MinHash over word shingles (rensa, compiled), banded into LSH keys:
 
 - text: the title and the longer of summary and content, NFKC case-folded, with
   boilerplate ("share this article", "subscribe", "source link", "the post … appeared first
@@ -23,24 +23,20 @@ The technique is MinHash over word shingles (datasketch), banded into LSH keys:
 
 from __future__ import annotations
 
-import hashlib
 import re
 import struct
 import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from functools import lru_cache
+from typing import Final, NamedTuple
 
 from newswatch.models import Article, StorySignature
 
-if TYPE_CHECKING:
-    import numpy as np
-    import numpy.typing as npt
-
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "KEY_FORMAT",
     "MIN_THRESHOLD",
     "NOT_SAME",
     "Fingerprint",
@@ -54,6 +50,7 @@ __all__ = [
     "same",
     "same_story",
     "signature",
+    "story_keys",
     "tokens",
     "verdict",
     "why",
@@ -88,7 +85,15 @@ MIN_ANCHOR_PAIRS: Final = 5  # fewer are too few to tell two stories apart
 ANCHOR_BALANCE: Final = 0.7  # a rewrite is about as long as its original; a quoted part is not
 ANCHOR_MIN: Final = 0.5  # anchor pairs in common (Jaccard): spun copies 0.67-1.0
 VOCABULARY_MIN: Final = 0.35  # distinct words in common (Jaccard): spun copies 0.45-0.7
-_FORMAT: Final = 1  # version of the keys: part of every key, so a new one never meets old
+# Version of the keys: part of every key, so a key of another version never meets one of
+# this. Version 1 was datasketch's MinHash, version 2 is rensa's (KEY_FORMAT, exported: the
+# store re-keys the stories in the window when it changes).
+_FORMAT: Final = 2
+KEY_FORMAT: Final = _FORMAT
+_MIX: Final = 0x9E3779B97F4A7C15  # odd 64-bit constants of the band-key mix
+_MIX2: Final = 0xBF58476D1CE4E5B9
+_MIX3: Final = 0x94D049BB133111EB
+_MASK: Final = (1 << 64) - 1
 
 # --- text --------------------------------------------------------------------------------
 
@@ -100,6 +105,8 @@ _WORDPRESS = re.compile(
     r"\bthe post\b.{0,400}?\bappeared first on\b[^\n.]*\.?", re.S | re.IGNORECASE
 )
 # A quotation: straight, curly, guillemets or low-high quotes (not apostrophes).
+_QUOTES = re.compile('["\u201c«„]')  # a quotation may start here
+_DIGIT = re.compile(r"\d")
 _QUOTED = re.compile(r'"[^"]+"|\u201c[^\u201d"]+[\u201d"]|«[^»]+»|„[^“”"]+[“”"]')
 # Phrases that mark a piece of text as page furniture rather than the story. A short
 # segment (a line or sentence) holding one is dropped whole; in a long one only the
@@ -171,14 +178,14 @@ def _anchors(segment: str) -> list[str]:
     numbers, its capitalised words but the first (names, in any script that has case)
     and the words inside its quotations, folded, in text order. Rewriters leave these
     alone."""
-    quoted = [m.span() for m in _QUOTED.finditer(segment)]
+    quoted = [m.span() for m in _QUOTED.finditer(segment)] if _QUOTES.search(segment) else []
     found = []
     for n, m in enumerate(_WORD.finditer(segment)):
         word = m.group()
         if (
             (n and word[0].isupper())
-            or any(c.isdigit() for c in word)
-            or any(a <= m.start() < b for a, b in quoted)
+            or (not word.isalpha() and _DIGIT.search(word) is not None)
+            or (quoted and any(a <= m.start() < b for a, b in quoted))
         ):
             found.append(_fold(word))
     return found
@@ -330,36 +337,38 @@ def fingerprint(article: Article) -> bytes:
 # --- LSH keys ----------------------------------------------------------------------------
 
 
-@cache
-def _permutations(num_perm: int) -> Any:
-    """MinHash permutations, made once (datasketch would redo them for every sketch)."""
-    from datasketch import MinHash
+def _minhash(shingles: frozenset[str], num_perm: int) -> list[int]:
+    """The MinHash values of ``shingles`` (rensa's, seed 1), in a stable order."""
+    from rensa import RMinHash
 
-    return MinHash(num_perm, seed=1, scheme="affine32").permutations
-
-
-def _minhash(shingles: frozenset[str], num_perm: int) -> npt.NDArray[np.uint32]:
-    from datasketch import MinHash
-
-    mh = MinHash(num_perm, seed=1, scheme="affine32", permutations=_permutations(num_perm))
-    mh.update_batch([s.encode() for s in sorted(shingles)])
-    values: npt.NDArray[np.uint32] = mh.hashvalues
+    mh = RMinHash(num_perm, 1)
+    mh.update(sorted(shingles))
+    values: list[int] = mh.digest()
     return values
 
 
-def _band_keys(kind: int, values: npt.NDArray[np.uint32], bands: int, rows: int) -> list[int]:
-    """One key per band: a signed 64-bit hash of the format, the kind, the band, its rows."""
+def _band_keys(kind: int, values: Sequence[int], bands: int, rows: int) -> list[int]:
+    """One key per band: a signed 64-bit mix of the format, the kind, the band and its
+    rows (each a 32-bit MinHash value), the same on every machine and in every process."""
     keys = []
     for band in range(bands):
-        head = bytes((_FORMAT, kind, band))
-        digest = hashlib.blake2b(head + values[band * rows : (band + 1) * rows].tobytes())
-        keys.append(int.from_bytes(digest.digest()[:8], "little", signed=True))
+        h = ((_FORMAT << 16 | kind << 8 | band) * _MIX) & _MASK
+        for value in values[band * rows : (band + 1) * rows]:
+            h = ((h ^ value) * _MIX2) & _MASK
+            h = ((h ^ (h >> 31)) * _MIX3) & _MASK
+        h ^= h >> 29
+        keys.append(h - (1 << 64) if h >= 1 << 63 else h)
     return keys
 
 
 def signatures(articles: Iterable[Article]) -> dict[str, StorySignature]:
     """Each article's signature by entry key: one worker job for a whole poll."""
     return {article.entry_key: signature(article) for article in articles}
+
+
+def story_keys(articles: Sequence[Article]) -> list[tuple[int, ...]]:
+    """The LSH keys of each article, in order (keying stored articles again)."""
+    return [signature(article).keys for article in articles]
 
 
 def signature(article: Article) -> StorySignature:

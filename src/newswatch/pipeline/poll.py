@@ -352,6 +352,7 @@ async def _story_rules(
         same=partial(cluster.same, threshold=settings.threshold),
         fingerprint=cluster.fingerprint,
         why=partial(cluster.why, threshold=settings.threshold),
+        key_format=cluster.KEY_FORMAT,
     )
 
 

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import TextIO
 from urllib.parse import urlsplit
 
+from newswatch import cluster
 from newswatch.config import Settings
 from newswatch.fetch import DEFAULT_USER_AGENT, Fetcher
 from newswatch.match import Watchlist, compile_watchlist
@@ -226,6 +227,28 @@ async def _moved(store: AsyncStore, settings: Settings) -> dict[str, str]:
     return {s.url: s.current_url for s in states if s.current_url != s.url}
 
 
+REKEY_BATCH = 500  # indexed articles keyed again per worker job
+
+
+async def rekey_stories(rt: Runtime) -> int:
+    """Key again the articles of the story window whose LSH keys another version of
+    ``cluster`` made (after an upgrade that changed them), from their stored text, so that
+    a copy arriving afterwards still finds their story. Once per database: the rows keep
+    their version. How many were keyed."""
+    if not rt.settings.stories.enabled:
+        return 0
+    done = 0
+    while stale := await rt.store.call(Store.stale_story_keys, cluster.KEY_FORMAT, REKEY_BATCH):
+        keys = await rt.workers.run("story index", cluster.story_keys, [a for _, a in stale])
+        made = dict(zip((article_id for article_id, _ in stale), keys, strict=True))
+        done += await rt.store.call(Store.rekey_stories, cluster.KEY_FORMAT, made)
+        if len(stale) < REKEY_BATCH:
+            break
+    if done:
+        log.info("story index keyed again articles=%d version=%d", done, cluster.KEY_FORMAT)
+    return done
+
+
 @contextlib.asynccontextmanager
 async def open_runtime(
     settings: Settings,
@@ -250,6 +273,7 @@ async def open_runtime(
         presence=presence,
     )
     try:
+        await rekey_stories(rt)
         yield rt
     finally:
         await presence.stop()

@@ -77,6 +77,15 @@ class StoreFront:
         """See :meth:`Store.commit_fetch`."""
         return units.commit_fetch(self, feed_url, update, now, health)
 
+    def stale_story_keys(self: Db, key_format: int, limit: int) -> list[tuple[int, Article]]:
+        """See :meth:`Store.stale_story_keys`."""
+        return _stories.stale(self, key_format, limit)
+
+    def rekey_stories(self: Db, key_format: int, keys: Mapping[int, Sequence[int]]) -> int:
+        """See :meth:`Store.rekey_stories`."""
+        with self.write():
+            return _stories.rekey(self, key_format, keys)
+
     def articles_since(
         self: Db, since: datetime | None, limit: int | None = None
     ) -> list[StoredArticle]:

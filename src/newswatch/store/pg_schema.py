@@ -146,6 +146,10 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "m002_story_key_format",
+        "ALTER TABLE story_index ADD COLUMN key_format INTEGER NOT NULL DEFAULT 1",
+    ),
 )
 
 

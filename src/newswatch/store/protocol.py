@@ -76,6 +76,16 @@ class Store(Protocol):
         feed's state and a change of health with its notice."""
         ...
 
+    def stale_story_keys(self, key_format: int, limit: int) -> list[tuple[int, Article]]:
+        """Up to ``limit`` indexed articles (id and stored text) whose story keys another
+        version made than ``key_format``."""
+        ...
+
+    def rekey_stories(self, key_format: int, keys: Mapping[int, Sequence[int]]) -> int:
+        """Replace indexed articles' story keys (by article id) with ``keys`` of version
+        ``key_format``, in one write; how many rows changed."""
+        ...
+
     def articles_since(
         self, since: datetime | None, limit: int | None = None
     ) -> list[StoredArticle]:

@@ -284,6 +284,13 @@ def m010_claims(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m011_story_key_format(db: sqlite_utils.Database) -> None:
+    """The version of the LSH keys of each indexed article (1: datasketch's MinHash, the
+    only one before), so that a newswatch whose keys differ keys the window again."""
+    db.executescript("ALTER TABLE story_index ADD COLUMN key_format INTEGER NOT NULL DEFAULT 1;")
+
+
 def iso(value: datetime | None) -> str | None:
     """A sortable text form of an aware datetime, in UTC."""
     if value is None:

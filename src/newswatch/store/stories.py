@@ -8,10 +8,11 @@ inside a transaction the caller (a unit of work) holds.
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from newswatch.models import StorySignature
+from newswatch.models import Article, StorySignature
 from newswatch.store.base import Db
 from newswatch.store.schema import FEED_NAME, article_from_row, from_iso, hits_json, iso
 from newswatch.store.values import PendingAlert, StoryCopy, StoryRules
@@ -138,22 +139,75 @@ def new_story(db: Db, now: datetime) -> int:
     )
 
 
-def index(db: Db, article_id: int, signature: StorySignature, now: datetime) -> None:
-    """Index a new article's signature, so later copies within the window find its story."""
+def index(
+    db: Db, article_id: int, signature: StorySignature, now: datetime, key_format: int
+) -> None:
+    """Index a new article's signature, so later copies within the window find its story;
+    ``key_format`` is the version of ``cluster``'s keys that made it."""
     keys = signature.keys
     db.execute(
-        "INSERT INTO story_index (article_id, seen_at, keys, fingerprint) VALUES (?, ?, ?, ?)",
+        "INSERT INTO story_index (article_id, seen_at, keys, fingerprint, key_format)"
+        " VALUES (?, ?, ?, ?, ?)",
         [
             article_id,
             iso(now),
-            struct.pack(f"<{len(keys)}q", *keys),
+            _packed(keys),
             signature.fingerprint or None,  # NULL: made from the text if ever needed
+            key_format,
         ],
     )
     db.executemany(
         "INSERT INTO story_keys (key, article_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
         [(key, article_id) for key in keys],
     )
+
+
+def _packed(keys: Sequence[int]) -> bytes:
+    return struct.pack(f"<{len(keys)}q", *keys)
+
+
+def _unpacked(data: bytes) -> tuple[int, ...]:
+    return struct.unpack(f"<{len(data) // 8}q", data)
+
+
+def stale(db: Db, key_format: int, limit: int) -> list[tuple[int, Article]]:
+    """Up to ``limit`` indexed articles whose keys another version of ``cluster`` made
+    (not ``key_format``), with their stored text, so that they can be keyed again: a
+    copy arriving after an upgrade must still find the stories of the window."""
+    rows = db.query(
+        "SELECT a.*, f.url AS feed_url FROM story_index s"
+        " JOIN articles a ON a.id = s.article_id JOIN feeds f ON f.id = a.feed_id"
+        " WHERE s.key_format != ? ORDER BY s.article_id LIMIT ?",
+        [key_format, limit],
+    )
+    return [(int(row["id"]), article_from_row(row)) for row in rows]
+
+
+def rekey(db: Db, key_format: int, keys: Mapping[int, Sequence[int]]) -> int:
+    """Replace the LSH keys of indexed articles (by article id) with ``keys``, made by
+    version ``key_format``; the fingerprints stay. How many rows changed."""
+    changed = 0
+    for article_id, new in keys.items():
+        row = db.one(
+            "SELECT keys FROM story_index WHERE article_id = ? AND key_format != ?",
+            [article_id, key_format],
+        )
+        if row is None:  # pruned meanwhile, or keyed again by another process
+            continue
+        db.executemany(
+            "DELETE FROM story_keys WHERE key = ? AND article_id = ?",
+            [(key, article_id) for key in _unpacked(row["keys"])],
+        )
+        db.execute(
+            "UPDATE story_index SET keys = ?, key_format = ? WHERE article_id = ?",
+            [_packed(new), key_format, article_id],
+        )
+        db.executemany(
+            "INSERT INTO story_keys (key, article_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            [(key, article_id) for key in new],
+        )
+        changed += 1
+    return changed
 
 
 def prune_index(db: Db, cutoff: datetime, limit: int) -> int:

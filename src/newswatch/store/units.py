@@ -110,8 +110,8 @@ def _place(
     article_id = articles.insert(db, feed, story, article, now)
     if join is not None:
         stories.record_join(db, article_id, join)
-    if keyed is not None:
-        stories.index(db, article_id, keyed, now)
+    if keyed is not None and rules is not None:
+        stories.index(db, article_id, keyed, now, rules.key_format)
     return article_id, story
 
 

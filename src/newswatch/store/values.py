@@ -131,6 +131,9 @@ class StoryRules:
     # Why a new fingerprint and its best candidate's are one story: (signal, score), kept
     # on the article for ``alerts --story``; without it the signal is recorded as "similar".
     why: Callable[[bytes, bytes], tuple[str, float]] | None = None
+    # The version of the keys in ``signatures`` (``cluster.KEY_FORMAT``), kept with each
+    # indexed article: rows of another version are keyed again (``Store.rekey_stories``).
+    key_format: int = 0
 
 
 @dataclass(frozen=True, slots=True)
