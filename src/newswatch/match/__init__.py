@@ -1,6 +1,12 @@
 """The watchlist engine: query language, normalization, inflection, compiled matcher (pure)."""
 
-from newswatch.match.engine import Watchlist, WatchlistError, check_watchlist, compile_watchlist
+from newswatch.match.engine import (
+    Watchlist,
+    WatchlistError,
+    check_watchlist,
+    compile_watches,
+    compile_watchlist,
+)
 from newswatch.match.explain import WatchReport, format_reports
 from newswatch.match.explain import explain as explain_text
 from newswatch.match.normalize import fold, normalize
@@ -12,6 +18,7 @@ __all__ = [
     "Watchlist",
     "WatchlistError",
     "check_watchlist",
+    "compile_watches",
     "compile_watchlist",
     "explain_text",
     "fold",

@@ -369,14 +369,32 @@ def _build(settings: Settings) -> _Built:
     last = _last
     if last is not None and last.settings is settings:
         return last
-    index = WordIndex()
-    compiler = _Compiler(settings.terms, index)
-    watches = [compiler.watch(("watches", i), w) for i, w in enumerate(settings.watches)]
-    ok = not compiler.problems and not compiler.reported
-    watchlist = Watchlist(tuple(w for w in watches if w), index) if ok else None
-    built = _Built(settings, watchlist, compiler.problems, compiler.reported)
+    watchlist, problems, reported = _compile(settings.terms, settings.watches)
+    built = _Built(settings, watchlist, problems, reported)
     _last = built
     return built
+
+
+def _compile(
+    terms: Mapping[str, Sequence[str]], watches: Sequence[WatchSettings]
+) -> tuple[Watchlist | None, list[ValueProblem], list[ValueProblem]]:
+    index = WordIndex()
+    compiler = _Compiler(terms, index)
+    compiled = [compiler.watch(("watches", i), w) for i, w in enumerate(watches)]
+    ok = not compiler.problems and not compiler.reported
+    watchlist = Watchlist(tuple(w for w in compiled if w), index) if ok else None
+    return watchlist, compiler.problems, compiler.reported
+
+
+def compile_watches(
+    terms: Mapping[str, Sequence[str]], watches: Sequence[WatchSettings]
+) -> Watchlist:
+    """Compile ``watches`` with the groups ``terms`` (a configuration's ``terms`` and
+    ``watches``): what a worker process does with the watches it is sent."""
+    watchlist, problems, reported = _compile(terms, watches)
+    if watchlist is None:
+        raise WatchlistError(problems + reported)
+    return watchlist
 
 
 def compile_watchlist(settings: Settings) -> Watchlist:

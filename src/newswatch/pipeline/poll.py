@@ -1,7 +1,8 @@
 """Polling, sequenced: one feed, one way through the stages.
 
-    poll_feed: store.claim_feed -> fetch -> [worker: parse] -> store.unseen -> match
-               -> [worker: story signatures] -> store.commit_poll (one write: entries,
+    poll_feed: store.claim_feed -> fetch -> [worker: parse] -> store.unseen
+               -> [worker: match and story signatures, one pass over the new articles]
+               -> store.commit_poll (one write: entries,
                   new articles and their stories, alerts, feed state, and the health
                   change that ``health`` judges on that state, with its notice)
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -32,9 +33,12 @@ from newswatch.models import (
     FeedState,
     FetchResult,
     FetchStatus,
+    Match,
     ParsedFeed,
+    StorySignature,
 )
 from newswatch.parse import parse_feed
+from newswatch.pipeline.analysis import Analysis, NotHeld, analyse
 from newswatch.pipeline.firstrun import alerts_on_first_fetch
 from newswatch.pipeline.runtime import Runtime
 from newswatch.redact import redact_feed_url, redact_text
@@ -119,18 +123,36 @@ def _failure_update(
     )
 
 
-def _matches(
-    rt: Runtime, feed: FeedSettings, articles: Iterable[Article]
+def _alerts(
+    rt: Runtime, feed: FeedSettings, matches: Mapping[str, Sequence[Match]]
 ) -> dict[str, list[PendingAlert]]:
+    """The alerts of the matches found (by entry key): of the watches that cover the feed."""
     watches = {w.name: w for w in rt.settings.watches}
     found: dict[str, list[PendingAlert]] = {}
-    for article in articles:
-        for match in rt.watchlist.match(article):
+    for entry_key, matched in matches.items():
+        for match in matched:
             watch = watches[match.watch]
             if rt.settings.watch_covers(watch, feed.url):
                 destinations = rt.settings.watch_destinations(watch)
-                found.setdefault(article.entry_key, []).append(PendingAlert(match, destinations))
+                found.setdefault(entry_key, []).append(PendingAlert(match, destinations))
     return found
+
+
+async def _analyse(
+    rt: Runtime, feed: FeedSettings, articles: Sequence[Article], to_match: Sequence[Article]
+) -> Analysis:
+    """The worker pass over the new articles: the matches of ``to_match`` (those that may
+    alert) and, with stories on, the signature of each new article."""
+    if not articles:
+        return Analysis({}, {})
+    keys = frozenset(a.entry_key for a in to_match)
+    stories = rt.settings.stories.enabled
+    try:
+        return await rt.workers.run(
+            feed.url, analyse, tuple(articles), rt.watches.named(), keys, stories
+        )
+    except NotHeld:  # this worker has not compiled these watches yet: send them along
+        return await rt.workers.run(feed.url, analyse, tuple(articles), rt.watches, keys, stories)
 
 
 async def poll_feed(rt: Runtime, feed: FeedSettings) -> PollReport:
@@ -296,7 +318,8 @@ async def _record_articles(
 ) -> PollReport:
     candidates = await rt.store.call(Store.unseen, feed.url, parsed.articles)
     now = rt.clock()
-    matches = _matches(rt, feed, alertable(candidates, state, rt.settings, now))
+    analysis = await _analyse(rt, feed, candidates, alertable(candidates, state, rt.settings, now))
+    matches = _alerts(rt, feed, analysis.matches)
     update = FeedUpdate(
         success=True,
         status=result.http_status,
@@ -316,7 +339,7 @@ async def _record_articles(
         candidates,
         matches,
         now,
-        await _story_rules(rt, feed, candidates),
+        _story_rules(rt, analysis.signatures),
         document=[a.entry_key for a in parsed.articles],
         health=_health_rules(rt, feed, now),
     )
@@ -339,15 +362,14 @@ async def _record_articles(
     )
 
 
-async def _story_rules(
-    rt: Runtime, feed: FeedSettings, articles: Sequence[Article]
-) -> StoryRules | None:
-    """How the store is to recognise the same story for ``articles`` (None when off)."""
+def _story_rules(rt: Runtime, signatures: Mapping[str, StorySignature]) -> StoryRules | None:
+    """How the store is to recognise the same story for the articles of ``signatures``
+    (None when stories are off or nothing is new)."""
     settings = rt.settings.stories
-    if not settings.enabled or not articles:
+    if not settings.enabled or not signatures:
         return None
     return StoryRules(
-        signatures=await rt.workers.run(feed.url, cluster.signatures, tuple(articles)),
+        signatures=signatures,
         window=settings.window,
         same=partial(cluster.same, threshold=settings.threshold),
         fingerprint=cluster.fingerprint,

@@ -27,6 +27,7 @@ from newswatch.config import Settings
 from newswatch.fetch import DEFAULT_USER_AGENT, Fetcher
 from newswatch.match import Watchlist, compile_watchlist
 from newswatch.notify import Notifier, build_notifiers
+from newswatch.pipeline.analysis import WatchSource
 from newswatch.pipeline.workers import WorkerPool
 from newswatch.store import AsyncStore, Instance, PruneReport, Store
 
@@ -154,6 +155,7 @@ class Runtime:
     notifiers: Mapping[str, Notifier]
     clock: Callable[[], datetime]
     presence: Presence
+    watches: WatchSource  # what workers compile and match with (``watchlist``'s source)
     rng: random.Random = field(default_factory=random.Random)
     retired: list[asyncio.Task[None]] = field(default_factory=list)  # parts closing after reload
 
@@ -271,6 +273,7 @@ async def open_runtime(
         notifiers=build_notifiers(settings.destinations, user_agent=user_agent(), stdout=stdout),
         clock=clock,
         presence=presence,
+        watches=WatchSource.of(settings),
     )
     try:
         await rekey_stories(rt)
@@ -296,6 +299,7 @@ async def reconfigure(rt: Runtime, settings: Settings, *, stdout: TextIO | None 
     await rt.store.call(Store.ensure_feeds, [(f.url, f.name) for f in settings.feeds])
     rt.presence.lease = claim_lease(settings)
     rt.watchlist = compile_watchlist(settings)
+    rt.watches = WatchSource.of(settings)
     rt.notifiers = build_notifiers(settings.destinations, user_agent=user_agent(), stdout=stdout)
     if old_fetcher is not None:
         rt.fetcher = fetcher_for(settings, rt.clock, await _moved(rt.store, settings))
