@@ -294,6 +294,9 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", type=Path, help="only profile one newswatch cold pass")
+    parser.add_argument(
+        "--newswatch-only", action="store_true", help="time newswatch alone (a quick look)"
+    )
     args = parser.parse_args()
     documents, pairs, matching = corpus(args.feeds)
     size = sum(map(len, documents))
@@ -302,6 +305,18 @@ def main() -> None:
         with serving(documents) as (root, urls, hook):
             newswatch_config(root / "newswatch.yaml", urls, pairs, hook.url)
             profile_newswatch(root / "newswatch.yaml", args.profile)
+        return
+    if args.newswatch_only:
+        with serving(documents) as (root, urls, hook):
+            for n in range(args.runs):
+                config = root / f"nw{n}" / "newswatch.yaml"
+                config.parent.mkdir()
+                newswatch_config(config, urls, pairs, hook.url)
+                cold, peak = run_newswatch(config)
+                warm, _ = run_newswatch(config)
+                mib = peak / 2**20
+                print(f"newswatch cold {cold:.2f} s, warm {warm:.2f} s, peak {mib:.0f} MiB")
+            print(f"webhook requests: {len(hook.requests)}")
         return
     r2e = rss2email_venv()
     with serving(documents) as (root, urls, hook):

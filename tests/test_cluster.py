@@ -5,6 +5,8 @@ from __future__ import annotations
 import zlib
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newswatch import cluster
 from newswatch.models import Article
@@ -155,3 +157,47 @@ def test_unreadable_fingerprint_is_never_the_same_story() -> None:
     assert cluster.same(b"\x09" + good[1:], good) == 0.0
     assert cluster.same(good, b"") == 0.0
     assert cluster.signature(article("Quake in Turkey, four dead.")).fingerprint == b""
+
+
+# One phrase per branch of cluster._BOILERPLATE, in the folded form the pattern meets.
+FURNITURE = [
+    "share this article", "share the story", "share on telegram", "click to share",
+    "subscribe", "subscribe to", "sign up for", "sign up to", "newsletter", "follow us",
+    "source link", "original source", "source: reuters", "read more", "read the full",
+    "continue reading", "click here", "related articles", "related news", "more from",
+    "see also", "12 comments", "comment", "leave a comment", "leave a reply",
+    "post a comment", "comment policy", "log in to", "you must be logged",
+    "all rights reserved", "copyright", "© 2026", "(c) 2026", "advertisement",
+    "sponsored", "cookie policy", "cookies policy", "privacy policy", "terms of use",
+    "terms of service", "photo: ap", "image: afp", "getty images", "file photo",
+    "watch the video", "listen to this", "подписывайтесь", "поделиться",
+    "читайте также", "читать далее", "источник: тасс", "комментарии",
+    "все права защищены", "реклама", "падпісвайцеся", "чытайце таксама", "крыніца:",
+    "підписуйтесь", "читайте також", "джерело:",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("phrase", FURNITURE)
+def test_every_boilerplate_phrase_passes_the_literal_prefilter(phrase: str) -> None:
+    """The fast check (a literal every match contains) never hides page furniture that
+    the pattern would find: each branch's phrase is found by both, inside other text too."""
+    text = f"the minister said on monday {phrase} that the talks would go on"
+    assert cluster._BOILERPLATE.search(text), phrase  # the list covers the pattern
+    assert cluster._may_be_furniture(text)
+
+
+@given(st.text(alphabet=st.sampled_from("abcilnoprstuvw :©()0123456789"), max_size=60))
+def test_prefilter_is_never_stricter_than_the_pattern(text: str) -> None:
+    """Wherever the pattern matches, the prefilter says 'maybe'."""
+    if cluster._BOILERPLATE.search(text):
+        assert cluster._may_be_furniture(text)
+
+
+def test_clean_text_skips_the_pattern_and_keeps_its_words() -> None:
+    """A body without furniture keeps every word (the fast path changes no result)."""
+    body = "Lukashenko met the delegation in Minsk. The talks lasted three hours."
+    assert not cluster._may_be_furniture(cluster._fold(body))
+    assert cluster.tokens(body) == [
+        "lukashenko", "met", "the", "delegation", "in", "minsk", "the", "talks",
+        "lasted", "three", "hours",
+    ]  # fmt: skip

@@ -145,5 +145,7 @@ def test_after_a_kill_9_the_other_instance_polls_its_feeds_within_the_lease(
             if first.proc.poll() is None:
                 _kill(first)
             survivor.stop(30)
-    assert (counted.posts, counted.distinct) == (8, 8)
+    # Every alert once; the killed daemon may have been mid-send (POSTed, not yet marked
+    # sent): the survivor then sends that one again, with the same key (SPEC §6).
+    assert counted.distinct == 8 and counted.posts in (8, 9)
     assert failover < 15 + 2 + 10, f"took {failover:.1f}s"
