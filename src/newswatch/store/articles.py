@@ -21,23 +21,41 @@ from newswatch.store.values import StoredArticle
 _UNALERTED = "NOT EXISTS (SELECT 1 FROM alerts al WHERE al.article_id = articles.id)"
 
 
-def known(db: Db, feed: int | None, article: Article) -> int | None:
-    """The id of the stored article this one is a copy of: the same entry in this feed,
-    or the same normalized link in any feed."""
-    row = None
+_CHUNK = 500  # values in one IN (...) list
+
+
+def known_all(db: Db, feed: int | None, articles: Sequence[Article]) -> dict[str, int]:
+    """The stored article each of ``articles`` is a copy of — the same entry in this
+    feed, or else the same normalized link in any feed — by entry key (those that are
+    copies of nothing are missing), in a few statements for a whole document."""
+    found: dict[str, int] = {}
     if feed is not None:
-        row = db.one(
-            "SELECT article_id FROM entries WHERE feed_id = ? AND entry_key = ?",
-            [feed, article.entry_key],
-        )
-    if row is None and article.link_key:
-        row = db.one("SELECT id AS article_id FROM articles WHERE link_key = ?", [article.link_key])
-    return int(row["article_id"]) if row else None
+        keys = list(dict.fromkeys(a.entry_key for a in articles))
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            rows = db.query(
+                "SELECT entry_key, article_id FROM entries WHERE feed_id = ?"
+                f" AND entry_key IN ({', '.join('?' for _ in chunk)})",
+                [feed, *chunk],
+            )
+            found.update((r["entry_key"], int(r["article_id"])) for r in rows)
+    links = list(dict.fromkeys(a.link_key for a in articles if a.link_key))
+    by_link: dict[str, int] = {}
+    for start in range(0, len(links), _CHUNK):
+        chunk = links[start : start + _CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        rows = db.query(f"SELECT link_key, id FROM articles WHERE link_key IN ({marks})", chunk)
+        by_link.update((r["link_key"], int(r["id"])) for r in rows)
+    for article in articles:
+        if article.entry_key not in found and article.link_key in by_link:
+            found[article.entry_key] = by_link[article.link_key]
+    return found
 
 
 def unseen(db: Db, feed: int | None, articles: Sequence[Article]) -> list[Article]:
     """The articles neither this feed's entry ids nor any feed's links have met before."""
-    return [a for a in articles if known(db, feed, a) is None]
+    known_ones = known_all(db, feed, articles)
+    return [a for a in articles if a.entry_key not in known_ones]
 
 
 def record_sighting(db: Db, feed: int, article: Article, copy_of: int, now: datetime) -> None:

@@ -121,7 +121,7 @@ class Base:
 
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
         """Run one statement."""
-        cursor: sqlite3.Cursor = self.db.execute(sql, params)
+        cursor: sqlite3.Cursor = self.db.conn.execute(sql, params)
         return cursor
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -139,9 +139,14 @@ class Base:
 
     def query(self, sql: str, params: Params = ()) -> list[Row]:
         """All rows of a query, read at once (so the caller may write while it iterates)."""
-        return list(self.db.query(sql, params))
+        cursor = self.db.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def one(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of a query, if any."""
-        row: Row | None = next(self.db.query(sql, params), None)
-        return row
+        cursor = self.db.conn.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip((d[0] for d in cursor.description), row, strict=True))

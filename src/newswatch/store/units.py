@@ -58,10 +58,16 @@ def commit_poll(
             feeds.mark_document(db, feed, document, now)
         if story_rules is not None:
             stories.prune_index(db, now - story_rules.window, story_rules.prune)
+        copies = articles.known_all(db, feed, candidates)  # in one go, inside the write
+        links: dict[str, int] = {}  # the links of the articles this poll stored
         for article in candidates:
-            placed = _place(db, feed, article, now, story_rules)
+            copy_of = copies.get(article.entry_key) or links.get(article.link_key or "")
+            placed = _place(db, feed, article, now, story_rules, copy_of)
             if placed is None:
                 continue
+            copies[article.entry_key] = placed[0]  # a later entry of the same id is a copy
+            if article.link_key:
+                links[article.link_key] = placed[0]
             new.append(article)
             for pending in alerts.get(article.entry_key, ()):
                 if (alert := outbox.insert_alert(db, *placed, pending, now)) is not None:
@@ -93,11 +99,15 @@ def commit_fetch(
 
 
 def _place(
-    db: Db, feed: int, article: Article, now: datetime, rules: StoryRules | None
+    db: Db,
+    feed: int,
+    article: Article,
+    now: datetime,
+    rules: StoryRules | None,
+    copy_of: int | None,
 ) -> tuple[int, int] | None:
-    """Store ``article`` if new: its (article id, story id). A copy of a known article is
-    recorded as a sighting instead (None)."""
-    copy_of = articles.known(db, feed, article)
+    """Store ``article`` if new (``copy_of`` None): its (article id, story id). A copy of
+    a known article is recorded as a sighting instead (None)."""
     if copy_of is not None:
         articles.record_sighting(db, feed, article, copy_of, now)
         return None
