@@ -121,7 +121,7 @@ class Base:
 
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
         """Run one statement."""
-        cursor: sqlite3.Cursor = self.db.conn.execute(sql, params)
+        cursor: sqlite3.Cursor = self.db.execute(sql, params)  # commits a lone write
         return cursor
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
