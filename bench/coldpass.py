@@ -44,6 +44,7 @@ R2E_VERSION = "3.14"
 R2E_VENV = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / (
     f"newswatch-bench/rss2email-{R2E_VERSION}"
 )
+NW_VENV = R2E_VENV.parent / "newswatch-user"
 LAST_MODIFIED = "Tue, 24 Nov 2026 10:00:00 GMT"
 SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in ("a", "e", "i", "o", "u", "ar", "en")]
 
@@ -200,12 +201,24 @@ def summarize_profile(out: Path) -> None:
             print(f"    {label:32} {100 * count / total:5.1f} %")
 
 
-def run_newswatch(config: Path) -> tuple[float, int]:
-    """One ``newswatch run --once``: (seconds, peak tree RSS bytes)."""
-    run = measured_run_once(config, timeout=3600)
+def newswatch_venv() -> str:
+    """The python of a venv with newswatch as a user installs it (this checkout, editable,
+    without the dev extras: no linters or test tools that its dependencies would pick up,
+    as httpx imports rich when it is there)."""
+    python = NW_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(NW_VENV)], check=True)
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", str(root)], check=True)
+    return str(python)
+
+
+def run_newswatch(config: Path, python: str) -> tuple[float, int, int]:
+    """One ``newswatch run --once``: (seconds, peak tree RSS bytes, peak tree PSS bytes)."""
+    run = measured_run_once(config, timeout=3600, python=python, pss=True)
     if run.returncode != 0:
         raise SystemExit(f"newswatch run --once failed ({run.returncode}):\n{run.stderr}")
-    return run.elapsed, run.peak
+    return run.elapsed, run.peak, run.peak_pss
 
 
 def rss2email_venv() -> Path:
@@ -266,6 +279,7 @@ def report(results: dict[str, list[float]], feeds: int, alerts: list[int]) -> No
     print(f"| cold | {med['nw_cold']:.1f} s | {med['r2e_cold']:.1f} s | {med['bare']:.1f} s |")
     print(f"| warm (all 304) | {med['nw_warm']:.1f} s | {med['r2e_warm']:.1f} s | — |")
     print(f"| peak RSS, newswatch tree (cold) | {med['nw_peak'] / 2**20:.0f} MiB | — | — |")
+    print(f"| peak PSS, newswatch tree (cold) | {med['nw_pss'] / 2**20:.0f} MiB | — | — |")
     print(
         f"\ncold: rss2email / newswatch = {med['r2e_cold'] / med['nw_cold']:.2f}x, "
         f"bare / newswatch = {med['bare'] / med['nw_cold']:.2f}x; "
@@ -306,16 +320,20 @@ def main() -> None:
             newswatch_config(root / "newswatch.yaml", urls, pairs, hook.url)
             profile_newswatch(root / "newswatch.yaml", args.profile)
         return
+    python = newswatch_venv()
     if args.newswatch_only:
         with serving(documents) as (root, urls, hook):
             for n in range(args.runs):
                 config = root / f"nw{n}" / "newswatch.yaml"
                 config.parent.mkdir()
                 newswatch_config(config, urls, pairs, hook.url)
-                cold, peak = run_newswatch(config)
-                warm, _ = run_newswatch(config)
-                mib = peak / 2**20
-                print(f"newswatch cold {cold:.2f} s, warm {warm:.2f} s, peak {mib:.0f} MiB")
+                cold, peak, pss = run_newswatch(config, python)
+                warm, _, _ = run_newswatch(config, python)
+                mib, pss_mib = peak / 2**20, pss / 2**20
+                print(
+                    f"newswatch cold {cold:.2f} s, warm {warm:.2f} s, "
+                    f"peak RSS {mib:.0f} MiB, PSS {pss_mib:.0f} MiB"
+                )
             print(f"webhook requests: {len(hook.requests)}")
         return
     r2e = rss2email_venv()
@@ -334,9 +352,9 @@ def main() -> None:
             config = run_dir / "nw" / "newswatch.yaml"
             newswatch_config(config, urls, pairs, hook.url)
             before = len(hook.requests)
-            cold, peak = run_newswatch(config)
+            cold, peak, pss = run_newswatch(config, python)
             alerts.append(len(hook.requests) - before)
-            warm, _ = run_newswatch(config)
+            warm, _, _ = run_newswatch(config, python)
             shutil.copytree(pristine, run_dir / "r2e")
             r2e_files = (run_dir / "r2e" / r2e_config.name, run_dir / "r2e" / r2e_data.name)
             r2e_cold = run_rss2email(r2e, *r2e_files)
@@ -345,6 +363,7 @@ def main() -> None:
                 "nw_cold": cold,
                 "nw_warm": warm,
                 "nw_peak": float(peak),
+                "nw_pss": float(pss),
                 "r2e_cold": r2e_cold,
                 "r2e_warm": r2e_warm,
                 "bare": run_bare(bare, urls),

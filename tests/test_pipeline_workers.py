@@ -89,6 +89,9 @@ def test_waiting_for_a_worker_is_not_charged() -> None:
     async def main() -> list[str]:
         pool = WorkerPool(workers=1, budget=0.1, margin=0.2)
         try:
+            # The worker's start (an interpreter and its imports: seconds on a loaded
+            # machine) is not what this is about: it is started first.
+            await pool.run(URL, scripted_job, b"warm", feed_url=URL, content_type="")
             docs = [f"nap{i}".encode() for i in range(10)]
             parsed = await asyncio.gather(
                 *(pool.run(URL, scripted_job, d, feed_url=URL, content_type="") for d in docs)
@@ -98,3 +101,35 @@ def test_waiting_for_a_worker_is_not_charged() -> None:
             pool.close()
 
     assert asyncio.run(main()) == [f"nap{i}" for i in range(10)]
+
+
+def test_a_job_named_by_module_runs_in_the_worker_and_the_poll_names_the_parser() -> None:
+    """``by_name`` imports its target in the worker: the poll hands the parser over by
+    name (so the parent never imports lxml), and the name is the real parser."""
+    from newswatch.pipeline import poll
+    from newswatch.pipeline.workers import by_name
+
+    module, _, name = poll.PARSE_FEED.partition(":")
+    assert getattr(__import__(module, fromlist=[name]), name) is parse_feed
+
+    async def main() -> str:
+        pool = WorkerPool(workers=1)
+        try:
+            parsed = await pool.run(
+                URL, by_name, poll.PARSE_FEED, RSS, feed_url=URL, content_type=""
+            )
+            return str(parsed.title)
+        finally:
+            pool.close()
+
+    assert asyncio.run(main()) == "ok"
+
+
+def test_without_a_count_one_core_is_left_to_the_parent() -> None:
+    """The default number of workers: the cores this process may use, less one, 1 to 4."""
+    import os
+
+    from newswatch.pipeline.workers import default_workers
+
+    cores = len(os.sched_getaffinity(0))
+    assert default_workers() == max(1, min(4, cores - 1))

@@ -331,8 +331,7 @@ def _shingles(words: Sequence[str], size: int = SHINGLE) -> frozenset[str]:
     return frozenset(_runs(words, size))
 
 
-@lru_cache(maxsize=256)
-def _features(title: str, body: str) -> tuple[tuple[str, ...], tuple[str, ...], Fingerprint]:
+def _make_features(title: str, body: str) -> tuple[tuple[str, ...], tuple[str, ...], Fingerprint]:
     """The body's words and anchor pairs, and the fingerprint made of them: one pass."""
     words, marks = _text(body)
     pairs = tuple(_runs(marks, ANCHOR_RUN))
@@ -344,6 +343,11 @@ def _features(title: str, body: str) -> tuple[tuple[str, ...], tuple[str, ...], 
         _hashes(set(pairs)),
     )
     return tuple(words), pairs, found
+
+
+# Cached for comparing one article with many (replay, same_story); signing does not keep
+# what it made (a worker signs each article once, and 256 texts would be ~15 MB).
+_features = lru_cache(maxsize=256)(_make_features)
 
 
 def features(article: Article) -> Fingerprint:
@@ -399,7 +403,7 @@ def signature(article: Article) -> StorySignature:
     teaser finds the full text it was cut from) and of its anchor pairs (so that a spun
     copy finds its original) — and its fingerprint. Neither when the text is too short to
     be judged."""
-    words, pairs, found = _features(article.title, _body(article))
+    words, pairs, found = _make_features(article.title, _body(article))
     if len(found.distinct) < MIN_SHINGLES:
         return StorySignature(keys=())
     body = _band_keys(1, _minhash(_shingles(words, KEY_SHINGLE), NUM_PERM), BANDS, ROWS)

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newswatch.app.clock import utcnow
 from newswatch.app.status import claim_json, claim_note
 from newswatch.match import WatchReport
 from newswatch.models import Delivery, DeliveryState, Hit, Match
 from newswatch.notify.clean import clean_line, matched_terms
-from newswatch.pipeline.replay import WouldAlert
-from newswatch.pipeline.trial import TriedEntry, TriedSource
 from newswatch.redact import redact_feed_url
 from newswatch.store import StoryCopy
+
+if TYPE_CHECKING:  # only their records are read here; the commands import them
+    from newswatch.pipeline.replay import WouldAlert
+    from newswatch.pipeline.trial import TriedEntry, TriedSource
 
 TEXT_MAX = 300  # characters of an entry's text shown by `try`
 

@@ -37,10 +37,10 @@ from newswatch.models import (
     ParsedFeed,
     StorySignature,
 )
-from newswatch.parse import parse_feed
 from newswatch.pipeline.analysis import Analysis, NotHeld, analyse
 from newswatch.pipeline.firstrun import alerts_on_first_fetch
 from newswatch.pipeline.runtime import Runtime
+from newswatch.pipeline.workers import by_name
 from newswatch.redact import redact_feed_url, redact_text
 from newswatch.store import (
     FeedClaim,
@@ -58,6 +58,7 @@ from newswatch.waits import MAX_WAIT, backoff, capped
 log = logging.getLogger(__name__)
 
 ELSEWHERE = "polled_elsewhere"  # another instance on the database polls (or polled) the feed
+PARSE_FEED = "newswatch.parse:parse_feed"  # the parser, imported by the workers only
 RECHECK = timedelta(seconds=10)  # a feed another instance polls now is looked at again then
 
 
@@ -280,8 +281,8 @@ async def _poll(rt: Runtime, feed: FeedSettings, state: FeedState) -> PollReport
         return await _record_failure(rt, feed, state, result, result.error or result.status.value)
     try:
         url = result.final_url or state.current_url
-        parsed = await rt.workers.run(
-            url, parse_feed, result.body, feed_url=url, content_type=result.content_type
+        parsed: ParsedFeed = await rt.workers.run(
+            url, by_name, PARSE_FEED, result.body, feed_url=url, content_type=result.content_type
         )
     except ParseError as exc:
         return await _record_failure(rt, feed, state, result, str(exc))

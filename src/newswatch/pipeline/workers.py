@@ -21,25 +21,46 @@ free worker is never charged to a job. The pool knows nothing of feeds: a job's 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import multiprocessing
+import os
 import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from types import FrameType
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from newswatch.errors import ParseError
 
-__all__ = ["JOB_BUDGET", "WorkerPool"]
+__all__ = ["JOB_BUDGET", "WorkerPool", "by_name"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 JOB_BUDGET = 10.0  # seconds of CPU one job (parsing one feed document) may take
-DEFAULT_WORKERS = 2
+
+
+def default_workers() -> int:
+    """Workers when not told: one core is left to the event loop and the store thread
+    (fetching, the one write per poll), the others parse and match — one worker on a
+    2-core machine, at most four. Each worker costs ~50 MB."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 2
+    return max(1, min(4, cores - 1))
+
+
 BACKSTOP_MARGIN = 5.0  # seconds on top of twice the budget before a worker is killed
+
+
+def by_name(target: str, /, *args: Any, **kwargs: Any) -> Any:
+    """Call the function named ``module:name`` with the arguments: a job whose module
+    only the worker imports (the parser's lxml and selectolax stay out of the parent)."""
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)(*args, **kwargs)
 
 
 class _OverBudget(BaseException):
@@ -93,7 +114,7 @@ class WorkerPool:
         *,
         margin: float = BACKSTOP_MARGIN,
     ) -> None:
-        self._workers = workers or DEFAULT_WORKERS
+        self._workers = workers or default_workers()
         self._budget = budget
         self._margin = margin
         self._pool: ProcessPoolExecutor | None = None
