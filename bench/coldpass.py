@@ -148,7 +148,8 @@ def profile_newswatch(config: Path, out: Path) -> None:
     """One cold ``run --once`` under py-spy (all processes and threads, 100 samples/s,
     idle samples left out), as collapsed stacks in ``out``."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    command = [sys.executable, "-m", "newswatch", "--config", str(config), "run", "--once"]
+    python = newswatch_venv()
+    command = [python, "-m", "newswatch", "--config", str(config), "run", "--once"]
     options = ["--subprocesses", "--threads", "--rate", "100", "--format", "raw"]
     subprocess.run(
         [spy, "record", *options, "--output", str(out), "--", *command],
@@ -168,6 +169,7 @@ PROFILE_CATEGORIES = [
     ("parse: other", "newswatch/parse/"),
     ("story signatures", "cluster.py"),
     ("matching", "newswatch/match/"),
+    ("rensa MinHash", "rensa"),
     ("store", "newswatch/store/"),
     ("fetch (httpx)", "newswatch/fetch/"),
     ("delivery", "pipeline/deliver.py"),
@@ -182,7 +184,7 @@ def summarize_profile(out: Path) -> None:
     by_role: dict[str, dict[str, int]] = {}
     for line in out.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if "compute_signatures" in stack or "_within_budget" in stack:
+        if "_within_budget" in stack:
             role = "workers"
         elif "forkserver" in stack:
             role = "forkserver"
