@@ -25,7 +25,6 @@ _BLOCK = frozenset(
 )  # fmt: skip
 _CELLS = frozenset({"td", "th"})
 _BREAK = "\n"
-_SPACES = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MARKUP = re.compile(r"<[A-Za-z!/][^>]*>|&(#\d+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
 # Elements whose start tag, left unclosed, swallows the rest of the fragment: the parser
@@ -54,7 +53,8 @@ def html_to_text(html: str) -> str:
     pieces: list[str] = []
     for piece in walked:
         if piece != _SWALLOWED:
-            pieces.append(piece if piece == _BREAK else _SPACES.sub(" ", piece))
+            # A line break inside a text node is a space (the lines are collapsed below).
+            pieces.append(piece if piece == _BREAK else piece.replace(_BREAK, " "))
     lines = (" ".join(line.split()) for line in "".join(pieces).split(_BREAK))
     return "\n".join(line for line in lines if line)
 
