@@ -10,6 +10,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -239,3 +240,34 @@ if SYSTEMD_ANALYZE:
         result = run_analyze("security", "--offline=true", str(unit))
         assert result.returncode == 0, result.stderr
         assert exposure(result.stdout) <= MAX_EXPOSURE
+
+
+MDWE_PROBE = """
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(65, 1, 0, 0, 0) != 0:  # PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN
+    sys.exit(3)  # the kernel has no MDWE (before Linux 6.3)
+from newswatch import cluster
+from newswatch.models import Article
+from newswatch.parse import parse_feed
+feed = parse_feed(
+    b"<rss version='2.0'><channel><title>t</title><item><guid>1</guid><title>Minsk</title>"
+    b"<description>&lt;p&gt;" + b" ".join(b"word%d" % i for i in range(80)) + b"&lt;/p&gt;"
+    b"</description></item></channel></rss>",
+    feed_url="https://x.example/rss", content_type="application/rss+xml",
+)
+assert cluster.signature(feed.articles[0]).keys, "no story keys"
+print("ok")
+"""
+
+
+def test_native_parts_run_with_memory_deny_write_execute() -> None:
+    """What ``MemoryDenyWriteExecute=yes`` asks of the process (no memory made executable
+    after the fact: the kernel's MDWE, the same rule) holds for the native parts on the hot
+    path: lxml, selectolax and rensa parse and sign a feed under it."""
+    result = subprocess.run(
+        [sys.executable, "-c", MDWE_PROBE], capture_output=True, text=True, timeout=60
+    )
+    if result.returncode == 3:
+        pytest.skip("this kernel has no PR_SET_MDWE (Linux < 6.3)")
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
