@@ -192,19 +192,29 @@ def _segment_words(segment: str, furnished: bool = True) -> list[str]:
     return words
 
 
+def _has_digit(word: str) -> bool:
+    return not word.isalpha() and _DIGIT.search(word) is not None
+
+
 def _anchors(segment: str) -> list[str]:
     """The anchors of one segment (a sentence or a line, as written, not folded): its
     numbers, its capitalised words but the first (names, in any script that has case)
     and the words inside its quotations, folded, in text order. Rewriters leave these
     alone."""
-    quoted = [m.span() for m in _QUOTED.finditer(segment)] if _QUOTES.search(segment) else []
+    if not _QUOTES.search(segment):  # the common case, on the words alone
+        words = _WORD.findall(segment)
+        found = [_fold(w) for w in words[1:] if w[0].isupper() or _has_digit(w)]
+        if words and _has_digit(words[0]):
+            found.insert(0, _fold(words[0]))
+        return found
+    quoted = [m.span() for m in _QUOTED.finditer(segment)]
     found = []
     for n, m in enumerate(_WORD.finditer(segment)):
         word = m.group()
         if (
             (n and word[0].isupper())
-            or (not word.isalpha() and _DIGIT.search(word) is not None)
-            or (quoted and any(a <= m.start() < b for a, b in quoted))
+            or _has_digit(word)
+            or any(a <= m.start() < b for a, b in quoted)
         ):
             found.append(_fold(word))
     return found
@@ -381,8 +391,8 @@ def _band_keys(kind: int, values: Sequence[int], bands: int, rows: int) -> list[
     for band in range(bands):
         h = ((_FORMAT << 16 | kind << 8 | band) * _MIX) & _MASK
         for value in values[band * rows : (band + 1) * rows]:
-            h = ((h ^ value) * _MIX2) & _MASK
-            h = ((h ^ (h >> 31)) * _MIX3) & _MASK
+            h = (h * _MIX2 + value) & _MASK  # a polynomial in the rows
+        h = ((h ^ (h >> 31)) * _MIX3) & _MASK  # then mixed, so every bit counts
         h ^= h >> 29
         keys.append(h - (1 << 64) if h >= 1 << 63 else h)
     return keys
