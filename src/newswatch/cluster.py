@@ -187,7 +187,7 @@ def _segment_words(segment: str, furnished: bool = True) -> list[str]:
         if len(words) <= _SHORT_SEGMENT:
             return []
         words = _WORD.findall(_BOILERPLATE.sub(" ", segment))
-    if words and sum(w in _SOCIAL for w in words) * 2 >= len(words):
+    if words and sum(map(_SOCIAL.__contains__, words)) * 2 >= len(words):
         return []  # a row of share buttons
     return words
 
