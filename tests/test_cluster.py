@@ -201,3 +201,19 @@ def test_clean_text_skips_the_pattern_and_keeps_its_words() -> None:
         "lukashenko", "met", "the", "delegation", "in", "minsk", "the", "talks",
         "lasted", "three", "hours",
     ]  # fmt: skip
+
+
+@given(st.text(alphabet=st.sampled_from([*"ab .!?…\n\t\r", "\u2028", "\xa0"])))
+def test_segments_cut_where_the_split_pattern_does(text: str) -> None:
+    """The fast cut into lines and sentences gives exactly the look-behind split."""
+    assert cluster._segments(text) == cluster._SEGMENT.split(text)
+
+
+def test_links_and_wordpress_footers_are_still_removed() -> None:
+    """The quick checks that skip the link and footer patterns still let them run."""
+    body = (
+        "Minsk said on Monday the talks would go on. See https://example.org/x?y=1 and "
+        "WWW.Example.org now. The post Talks go on appeared first on Minsk Daily."
+    )
+    words = cluster.tokens(body)
+    assert "example" not in words and "daily" not in words and "talks" in words

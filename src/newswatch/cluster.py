@@ -100,7 +100,8 @@ _MASK: Final = (1 << 64) - 1
 _UNIFY = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
-_SEGMENT = re.compile(r"\n+|(?<=[.!?…])\s+")
+_SEGMENT = re.compile(r"\n+|(?<=[.!?…])\s+")  # what _segments cuts at, as a split pattern
+_CUT = re.compile(r"\n+|[.!?…](?:\n+|\s+)")  # the same places, found without a look-behind
 _WORDPRESS = re.compile(
     r"\bthe post\b.{0,400}?\bappeared first on\b[^\n.]*\.?", re.S | re.IGNORECASE
 )
@@ -220,15 +221,34 @@ def _anchors(segment: str) -> list[str]:
     return found
 
 
+def _segments(text: str) -> list[str]:
+    """``_SEGMENT.split(text)``: the lines and sentences of ``text`` (a sentence keeps its
+    final mark), found several times faster than the look-behind pattern finds them."""
+    pieces = []
+    start = 0
+    for cut in _CUT.finditer(text):
+        end = cut.start() if text[cut.start()] == "\n" else cut.start() + 1
+        if cut.end() == end:  # a mark without space after it: no cut here
+            continue
+        pieces.append(text[start:end])
+        start = cut.end()
+    pieces.append(text[start:])
+    return pieces
+
+
 def _text(text: str) -> tuple[list[str], list[str]]:
     """The words of ``text`` that count for similarity (folded, boilerplate and links
     removed, one-letter words dropped) and its anchors, in one pass."""
     text = unicodedata.normalize("NFKC", text).translate(_UNIFY)
-    text = _URL.sub(" ", _WORDPRESS.sub(" ", text))
+    lowered = text.lower()
+    if "appeared first on" in lowered:  # both patterns need these words: skip them if absent
+        text = _WORDPRESS.sub(" ", text)
+    if "://" in text or "www." in lowered:
+        text = _URL.sub(" ", text)
     words: list[str] = []
     anchors: list[str] = []
     furnished = _may_be_furniture(_fold(text))
-    for segment in _SEGMENT.split(text):
+    for segment in _segments(text):
         folded = _fold(segment)
         kept = [w for w in _segment_words(folded, furnished) if len(w) > 1 or w.isdigit()]
         if kept:
