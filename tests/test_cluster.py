@@ -217,3 +217,20 @@ def test_links_and_wordpress_footers_are_still_removed() -> None:
     )
     words = cluster.tokens(body)
     assert "example" not in words and "daily" not in words and "talks" in words
+
+
+@given(
+    st.lists(st.sampled_from(["a", "B", "Minsk", "12", "x_y", " ", ", ", "-", "share", "email"]))
+)
+def test_plain_ascii_segments_give_what_the_general_path_gives(parts: list[str]) -> None:
+    """The one-list path for ASCII text without quotes or furniture: the same words and
+    anchors as folding the segment and finding its words twice."""
+    text = "".join(parts)
+    words: list[str] = []
+    anchors: list[str] = []
+    cluster._plain_segment(text, words, anchors)
+    kept = [
+        w for w in cluster._segment_words(cluster._fold(text), False) if len(w) > 1 or w.isdigit()
+    ]
+    expected = [a for a in cluster._anchors(text) if len(a) > 1 or a.isdigit()] if kept else []
+    assert (words, anchors) == (kept, expected)

@@ -228,8 +228,6 @@ def _segments(text: str) -> list[str]:
     start = 0
     for cut in _CUT.finditer(text):
         end = cut.start() if text[cut.start()] == "\n" else cut.start() + 1
-        if cut.end() == end:  # a mark without space after it: no cut here
-            continue
         pieces.append(text[start:end])
         start = cut.end()
     pieces.append(text[start:])
@@ -249,12 +247,31 @@ def _text(text: str) -> tuple[list[str], list[str]]:
     anchors: list[str] = []
     furnished = _may_be_furniture(_fold(text))
     for segment in _segments(text):
+        if not furnished and segment.isascii() and not _QUOTES.search(segment):
+            _plain_segment(segment, words, anchors)
+            continue
         folded = _fold(segment)
         kept = [w for w in _segment_words(folded, furnished) if len(w) > 1 or w.isdigit()]
         if kept:
             words += kept
             anchors += (a for a in _anchors(segment) if len(a) > 1 or a.isdigit())
     return words, anchors
+
+
+def _plain_segment(segment: str, words: list[str], anchors: list[str]) -> None:
+    """What ``_text`` does with a segment of ASCII text without quotes, in a text without
+    page furniture, from one list of its words: folding ASCII is lower-casing, which moves
+    no word boundary, so the folded words are the words lower-cased."""
+    raw = _WORD.findall(segment)
+    lowered = [w.lower() for w in raw]
+    if not lowered or sum(map(_SOCIAL.__contains__, lowered)) * 2 >= len(lowered):
+        return  # no words, or a row of share buttons
+    kept = [w for w in lowered if len(w) > 1 or w.isdigit()]
+    if not kept:
+        return
+    words += kept
+    marks = [w for n, w in enumerate(raw) if (n and w[0].isupper()) or _has_digit(w)]
+    anchors += (a for a in map(str.lower, marks) if len(a) > 1 or a.isdigit())
 
 
 def tokens(text: str) -> list[str]:
