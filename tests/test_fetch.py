@@ -325,3 +325,10 @@ def test_truncated_body_is_an_invalid_response() -> None:
     finally:
         raw.close()
     assert result.error is not None and result.error.startswith("invalid HTTP response: ")
+
+
+def test_the_version_in_the_package_is_the_installed_one() -> None:
+    """``__version__`` is written once, in the package; the installed metadata reads it."""
+    from importlib.metadata import version
+
+    assert __version__ == version("newswatch")
