@@ -361,7 +361,8 @@ class _Reader:
             value = join(self._base(node), value)
         entry.guid = value
         entry.guid_is_link = is_link and not entry.has_link
-        if is_link and not entry.has_link:
+        # an Atom <id> is never the link (RFC 4287 4.2.6; xmlfeed._link_element)
+        if is_link and not entry.has_link and not self.version.startswith("atom"):
             entry.link, entry.has_link = value, True
 
 
