@@ -6,50 +6,62 @@ fixtures with expected values (gofeed, feed-rs, feedparser, reader).
     .venv/bin/python bench/peer_fixtures.py --project gofeed --field date --design
 
 The fixtures and their expected values come from the peers' repositories
-(``bench/peer_collect.py``; they are the peers' test data under their licenses, not part of
-newswatch's source) and are looked for in ``--peers``, else ``$NEWSWATCH_PEERS``, else
-``.peers/`` or ``../shared/peers/`` beside the repository. Every document goes through
-``newswatch.parse.parse_feed`` as a fetched feed would (the lxml fast path where it reads
-the document, feedparser where it declines, JSON Feed by ``json``); the table says how many
-took which path.
+(``bench/peer_collect.py`` says which and how; they are the peers' test data under their
+licenses, not part of newswatch) and are looked for in ``--peers``, else
+``$NEWSWATCH_PEERS``, else ``.peers/`` or ``../shared/peers/`` beside the repository. Every
+document goes through ``newswatch.parse.parse_feed`` as a fetched feed would: the lxml fast
+path where it reads the document, feedparser where it declines, JSON Feed by ``json``; the
+output says how many took which path. Each is parsed with the URL the peer's suite serves it
+at where that matters (feedparser's ``http://127.0.0.1:8097/tests/...``), else a
+``peers.example`` URL.
 
 Each comparison ends in one of three verdicts, counted per field and per project:
 
-- **agree** — our value equals the expected one after the normalisations below;
-- **by design** — they differ because SPEC or DESIGN says we do otherwise (listed separately
-  and never counted as agreement; ``agree %`` is agree / (agree + disagree), ``strict %``
-  is agree / all);
+- **agree** — our value equals the expected one under the rules below;
+- **by design** — they differ because SPEC, DESIGN or a standard says we do otherwise:
+  listed separately (``--design``), never counted as agreement. ``agree %`` is
+  agree / (agree + disagree); ``strict %`` is agree / all, by-design counted against us;
 - **disagree** — anything else, listed with both values.
 
-What is compared, and when two values agree:
+What is compared:
 
-- Fields: the feed's ``title`` and ``link``; per entry (entries paired by position in
-  document order) ``title``, ``link``, ``id``, ``author``, ``date`` and ``text`` (summary
-  and content, one comparison each). gofeed, feed-rs and reader give their *whole* result:
-  a field is compared when either side has a value, so a value we produce that the peer
-  does not is a disagreement. feedparser's ``Expect:`` lines and its date table state only
-  some fields: only those are compared.
-- Text (titles, summaries, content, authors): whitespace runs are collapsed on both sides;
-  we output text, not HTML, so the expected value agrees when ours equals it as written
-  *or* as newswatch's own HTML → text conversion of it (``html_to_text``: a peer that keeps
-  the markup of an HTML summary agrees with our text of it). A summary also agrees with
-  our content when we have no summary (peers copy one into the other).
-- Links: equal, or equal once the expected (relative) link is resolved against the feed
-  URL. By design: a non-http(s) link (``javascript:``, ``mailto:``, a bare name) that we
-  drop — links are http(s) only (SPEC §3, ``safe_link``).
+- The feed's ``title`` and ``link``; per entry (paired by position in document order)
+  ``title``, ``link``, ``id``, ``author``, ``date`` and ``text`` (summary and content, one
+  comparison each). gofeed, feed-rs and reader state their *whole* result: a field is
+  compared when either side has a value, so a value we produce that the peer does not have
+  is a disagreement. feedparser's ``Expect:`` lines and its date table state only some
+  fields: only those are compared.
+
+When two values agree, and what is by design:
+
+- Text (titles, summaries, content, authors): whitespace runs collapsed on both sides. We
+  output text, not HTML, so the expected value agrees when ours equals it as written *or*
+  as newswatch's HTML → text of it (a peer that keeps the markup of an HTML summary agrees
+  with our text of it). A summary also agrees with our content when we have no summary
+  (peers copy one into the other). feed-rs keeps ``media:description``/``itunes:summary`` as
+  a media description, and reader (like JSON Feed's ``content_html``/``content_text``) can
+  have several contents: ours agrees with any one of those forms.
+- Links: equal as URLs (scheme and host case, an empty path is ``/``: RFC 3986 6.2.2-3), or
+  equal to the expected link resolved against the feed URL. By design: a non-http(s) link
+  we drop (``javascript:``, ``urn:``...: links are http(s) only, SPEC §3); an Atom ``<id>``
+  a peer takes as the link (RFC 4287 4.2.6: an id must not be assumed dereferenceable); an
+  RSS permalink ``<guid>`` we take as the link of an item without one (RSS 2.0) where the
+  peer has none.
 - Ids: the expected id equals our entry key (the guid/id as written, stripped). By design:
-  our key is the normalized link where the peer's id is the raw link of an entry without
-  an id (SPEC §4 identity). Not compared: ids feed-rs makes up (a hash that appears nowhere
-  in the document).
-- Authors: our display name equals the expected name, or the expected e-mail address when
-  the peer has no name; a peer's raw author text (``desk@x.org (Jane Doe)``) also agrees
-  with the name in it.
-- Dates: compared as instants in UTC, to the second (we drop fractions). We keep one date
-  per entry (published, else updated, else created), so the expected value is the peer's
-  first of those that it could read; a peer that read none expects no date. By design: no
-  date where the peer's came from a partial date text (``2003``, ``2003-12``, ``-0312``, an
-  ordinal day: we never invent the missing day or month) or lies outside the plausible years
-  1970–2100 (``dates.py``).
+  our key is the normalized link where the peer's id is the raw link (SPEC §4); a relative
+  guid is kept as written, not resolved against the document's URL (so that a feed served
+  from a new URL keeps its entries' identities). Not compared: ids feed-rs makes up (a hash
+  found nowhere in the document).
+- Authors: our display name equals the expected name, or the e-mail address where the peer
+  has no name, or the name inside a peer's raw ``desk@x.org (Jane Doe)``; several authors
+  agree as the names joined with ", ".
+- Dates: as instants in UTC, to the second (we drop fractions). We keep one date per entry
+  (published, else updated, else created), so the expected value is the peer's first of
+  those that it could read; a peer that read none expects no date. By design: no date where
+  the peer's came from a partial date (``2003``, ``2003-12``, ``-0312``, an ordinal day: we
+  never invent a missing day or month) or lies outside the plausible years 1970–2100; a
+  date written without a zone, which we read as UTC, where the peer assumed a local zone
+  (the two differ by a whole zone offset and nothing else).
 """
 
 from __future__ import annotations
@@ -295,6 +307,9 @@ def _link(ours: str | None, expected: Any, cmp: _Comparer) -> Verdict:
 def _entry_link(article: Article, wanted: dict[str, Any], cmp: _Comparer) -> Verdict:
     verdict = _link(article.link, wanted.get("link"), cmp)
     guid = article.entry_key
+    from_id = wanted.get("link") and wanted.get("link") == wanted.get("id")
+    if verdict[0] != AGREE and article.link is None and not cmp.is_rss and from_id:
+        return DESIGN, None, wanted.get("link"), "an Atom id is not a link (RFC 4287 4.2.6)"
     unlinked = verdict[0] == DISAGREE and not wanted.get("link") and cmp.is_rss
     if unlinked and article.link and article.link in (guid, _join(cmp.url, guid)):
         return DESIGN, article.link, None, "an RSS permalink guid is the link (RSS 2.0)"
@@ -429,7 +444,8 @@ def table(outcomes: list[Outcome]) -> str:
         counts: dict[str, Counter[str]] = defaultdict(Counter)
         for outcome in group:
             counts[outcome.field][outcome.verdict] += 1
-        for name in FIELDS:
+        counts["all fields"] = sum(counts.values(), Counter())
+        for name in (*FIELDS, "all fields"):
             c = counts.get(name)
             if not c:
                 continue
