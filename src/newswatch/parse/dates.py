@@ -4,8 +4,10 @@ Dates are read from the text a feed wrote, never from feedparser's ``*_parsed`` 
 fallback chain invents dates from garbage (``2013-xx-27`` became 2013-12-01), ignores
 ``PM`` and reads no month names but English ones. Here a date is read only when the whole
 string has one of the shapes feeds write (RFC 822 and its variants, ISO 8601 / RFC 3339,
-``Mon D, YYYY``, asctime, ``DD.MM.YYYY``), with month names in the languages of
-:mod:`.datewords`; anything else is no date, not a guess. Fractions of a second are dropped.
+``Mon D, YYYY``, asctime, ``DD.MM.YYYY``, year-month-day with a month name or in Korean),
+with month names in the languages of :mod:`.datewords`; anything else is no date, not a
+guess. Fractions of a second are dropped. Regional zone names (``ET``, ``PT``) are read
+with the zone database, so that daylight time is right on the day.
 
 Parsing has no clock, so plausibility is a fixed range of years: a feed that claims the
 year 2999 (or 0001) is wrong, not early.
