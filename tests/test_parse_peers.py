@@ -112,6 +112,21 @@ def test_rss_permalink_guid_is_still_the_link() -> None:
         assert feed.articles[0].link == "http://example.org/p/1"
 
 
+@pytest.mark.parametrize("container", ["media:content", "media:group", "x:other"])
+def test_media_description_inside_another_element(container: str) -> None:
+    """A ``media:description`` inside ``media:content`` (or any element) is read the same
+    way on both paths (feed-rs atom_mediarss_newscred_1: the fast path left the summary
+    empty, feedparser took it; found by the fuzz harness over the peers' documents)."""
+    entry = (
+        f'<entry xmlns:media="http://search.yahoo.com/mrss/" xmlns:x="urn:x"><id>m</id>'
+        f'<title>t</title><{container} url="http://e.org/a.jpg">'
+        f"<media:description>media description</media:description></{container}></entry>"
+    )
+    body = ATOM.format(entry).encode()
+    assert parse_fast(body, "", LIMITS) is None
+    assert both_paths(body)[0].articles[0].summary == "media description"
+
+
 def test_atom_several_authors_are_all_named() -> None:
     """An Atom entry with two authors names both, first first (gofeed
     atom10_feed_entry_author_multiple: we gave only the last)."""
@@ -267,6 +282,8 @@ KNOWN = {
         "the fixture is not well-formed XML (<title> closed by </subtitle>)",
     "gofeed:testdata/parser/rss/issue_320_legacy_entity_prefix.xml:feed:feed title":
         "not well-formed ('&copy=2'); read as HTML text, '&copy' is © as a browser shows it",
+    "gofeed:testdata/parser/rss/issue_217_enclosure_children.xml:entry 0:title":
+        "an item without a title takes the media:title inside its enclosure (as feedparser)",
     "gofeed:testdata/parser/rss/rss_channel_item_author_naked_markup.xml:entry 0:author":
         "markup inside <author> is not an author name",
     "gofeed:testdata/parser/rss/rss_channel_item_guid_naked_markup.xml:entry 0:id":

@@ -346,9 +346,8 @@ class _Reader:
             if len(child):
                 raise _Decline  # an Atom source: its title is not the entry's
             entry.title_kept = False  # feedparser forgets the title depth here
-        elif name == ("media", "group") and any(
-            _name(inner) in _UNMODELLED for inner in child.iterdescendants()
-        ):
+        elif len(child) and any(_name(inner) in _UNMODELLED for inner in child.iterdescendants()):
+            # media:group, media:content...: feedparser reads what is inside them too
             raise _Decline
 
     def _read_id(self, entry: _Entry, node: Element) -> None:
