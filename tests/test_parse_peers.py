@@ -127,6 +127,19 @@ def test_media_description_inside_another_element(container: str) -> None:
     assert both_paths(body)[0].articles[0].summary == "media description"
 
 
+def test_rdf_prefix_bound_to_another_uri() -> None:
+    """An RSS 1.0 document whose ``rdf:`` prefix names another namespace is read the same
+    way on both paths (the fast path keyed the item by a hash, feedparser by its
+    ``rdf:about``; found by the fuzz harness over gofeed's rdf_item_description)."""
+    body = (
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns-not#" '
+        b'xmlns="http://purl.org/rss/1.0/"><channel rdf:about="http://e.org/"><title>t</title>'
+        b'</channel><item rdf:about="http://e.org/1"><title>a</title></item></rdf:RDF>'
+    )
+    assert parse_fast(body, "", LIMITS) is None
+    assert both_paths(body)[0].articles[0].entry_key == "http://e.org/1"
+
+
 def test_atom_several_authors_are_all_named() -> None:
     """An Atom entry with two authors names both, first first (gofeed
     atom10_feed_entry_author_multiple: we gave only the last)."""

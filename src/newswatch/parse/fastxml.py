@@ -202,6 +202,8 @@ class _Reader:
                 raise _Decline
             container, entry_name, holder = channels[0], "item", channels[0]
         elif (prefix, local) == ("rdf", "rdf") and b"w3.org/2005/atom" not in self.lowered:
+            if not root.tag.startswith(f"{{{RDF}}}"):
+                raise _Decline  # rdf: bound to another URI: feedparser reads rdf:about by name
             self.version = "rss10"
             container = next((c for c in root if c.tag == f"{{{RSS10}}}channel"), None)
             if container is None:
