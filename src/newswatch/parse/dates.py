@@ -4,8 +4,10 @@ Dates are read from the text a feed wrote, never from feedparser's ``*_parsed`` 
 fallback chain invents dates from garbage (``2013-xx-27`` became 2013-12-01), ignores
 ``PM`` and reads no month names but English ones. Here a date is read only when the whole
 string has one of the shapes feeds write (RFC 822 and its variants, ISO 8601 / RFC 3339,
-``Mon D, YYYY``, asctime, ``DD.MM.YYYY``), with month names in the languages of
-:mod:`.datewords`; anything else is no date, not a guess. Fractions of a second are dropped.
+``Mon D, YYYY``, asctime, ``DD.MM.YYYY``, year-month-day with a month name or in Korean),
+with month names in the languages of :mod:`.datewords`; anything else is no date, not a
+guess. Fractions of a second are dropped. Regional zone names (``ET``, ``PT``) are read
+with the zone database, so that daylight time is right on the day.
 
 Parsing has no clock, so plausibility is a fixed range of years: a feed that claims the
 year 2999 (or 0001) is wrong, not early.
@@ -16,8 +18,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from newswatch.parse.datewords import month_number, zone_minutes
+from newswatch.parse.datewords import month_number, regional_zone, zone_minutes
 
 __all__ = ["MAX_YEAR", "MIN_YEAR", "first_date", "parse_date"]
 
@@ -28,20 +31,23 @@ _MAX_LENGTH = 80
 
 _WORD = r"[^\W\d_]+"
 _TIME = (
+    r"(?:(?P<half_ko>오전|오후)\s*)?"  # Korean AM / PM, written before the time
     r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,]\d{1,9})?)?"
     r"(?:\s*(?P<half>[ap])\.?m\b\.?)?"
 )
 _ZONE = (
-    r"(?:\s*(?P<zone>(?:[a-z]{1,5}\s?)?[+-]\d{1,2}(?::?\d{2})?|[a-z]{1,5}))?"
+    # (Etc/GMT only bare: POSIX writes Etc/GMT+3 for three hours *behind*)
+    r"(?:\s*(?P<zone>(?:[a-z]{1,5}\s?)?[+-]\d{1,2}(?::?\d{2})?|(?:etc/)?[a-z]{1,5}))?"
     r"(?:\s*\([^()]{0,40}\))?"  # an RFC 822 comment such as "(MSK)"
 )
 _AT = r"(?:,?\s*(?:t|at|um|à|a\s+las|в|о|o)?\s*)"  # between date and time
 _SHAPES = tuple(
     re.compile(shape, re.IGNORECASE)
     for shape in (
-        # ISO 8601 / RFC 3339, also with a space or lower-case t, and 2026/11/24
-        rf"(?P<year>\d{{4}})(?P<sep>[-/])(?P<month>\d{{1,2}})(?P=sep)(?P<day>\d{{1,2}})"
-        rf"(?:{_AT}{_TIME})?{_ZONE}",
+        # ISO 8601 / RFC 3339, also with a space or lower-case t, and [Fri,] 2026/11/24; a
+        # zone only after a time (2013-01-27-01 is no date); Google's 2003-012-31
+        rf"(?:{_WORD},?\s+)?(?P<year>\d{{4}})(?P<sep>[-/])0?(?P<month>\d{{1,2}})(?P=sep)"
+        rf"(?P<day>\d{{1,2}})(?:{_AT}{_TIME}{_ZONE})?",
         # RFC 822 and kin: [Tue,] 24 Nov 2026 [10:00[:00]] [zone]; 16 de noviembre de 2022
         rf"(?:{_WORD}\.?,?\s*)?(?P<day>\d{{1,2}})(?:st|nd|rd|th|er|\.)?(?:\s+de)?[\s/-]+"
         rf"(?P<name>{_WORD})\.?,?(?:\s+de)?[\s/-]+(?P<year>\d{{4}}|\d{{2}})(?!\d)"
@@ -54,10 +60,17 @@ _SHAPES = tuple(
         rf"(?P<year>\d{{4}})",
         # 16.11.2022 [00:38] [zone]
         rf"(?P<day>\d{{1,2}})\.(?P<month>\d{{1,2}})\.(?P<year>\d{{4}})(?:{_AT}{_TIME})?{_ZONE}",
+        # year, month name, day (Hungarian): 2004. július 13. [9:15], 2004-július-13T9:15
+        rf"(?P<year>\d{{4}})\.?[\s-]+(?P<name>{_WORD})\.?[\s-]+(?P<day>\d{{1,2}})\.?"
+        rf"(?:{_AT}{_TIME})?{_ZONE}",
+        # Korean: 2004년 05월 28일 [오후] 01:31:15
+        rf"(?P<year>\d{{4}})\s*년\s*(?P<month>\d{{1,2}})\s*월\s*(?P<day>\d{{1,2}})\s*일"
+        rf"(?:\s*{_TIME})?{_ZONE}",
     )
 )
 _OFFSET = re.compile(
-    r"(?P<name>[a-z]*)\s?(?:(?P<sign>[+-])(?P<hours>\d{1,2}):?(?P<minutes>\d{2})?)?", re.IGNORECASE
+    r"(?:etc/)?(?P<name>[a-z]*)\s?(?:(?P<sign>[+-])(?P<hours>\d{1,2}):?(?P<minutes>\d{2})?)?",
+    re.IGNORECASE,
 )
 
 
@@ -87,9 +100,13 @@ def _build(parts: dict[str, str | None]) -> datetime | None:
     """The UTC datetime the matched parts name, or None if they name none."""
     name = parts.get("name")
     month = month_number(name.lower()) if name else int(parts["month"] or 0)
-    offset = _offset(parts["zone"])
-    hour = _hour(parts["hour"], parts["half"])
-    if month is None or offset is None or hour is None:
+    zone = parts["zone"]
+    region = regional_zone(zone.upper()) if zone else None
+    offset = 0 if region else _offset(zone)
+    half = parts["half"] or _KOREAN_HALVES.get(parts["half_ko"] or "")
+    hour = _hour(parts["hour"], half)
+    second = int(parts["second"] or 0)
+    if month is None or offset is None or hour is None or second > 60:
         return None
     year = int(parts["year"] or 0)
     if len(parts["year"] or "") == 2:  # RFC 822 two-digit years
@@ -101,13 +118,28 @@ def _build(parts: dict[str, str | None]) -> datetime | None:
             int(parts["day"] or 0),
             hour,
             int(parts["minute"] or 0),
-            min(int(parts["second"] or 0), 59),  # a leap second is the second before it
+            min(second, 59),  # a leap second is the second before it
             tzinfo=UTC,
         )
-        when = local - timedelta(minutes=offset) if offset else local
+        if region:
+            when = _in_region(local, region)
+        else:
+            when = local - timedelta(minutes=offset) if offset else local
     except (ValueError, OverflowError):
         return None
-    return when if MIN_YEAR <= when.year <= MAX_YEAR else None
+    return when if when and MIN_YEAR <= when.year <= MAX_YEAR else None
+
+
+_KOREAN_HALVES = {"오전": "a", "오후": "p"}
+
+
+def _in_region(local: datetime, region: str) -> datetime | None:
+    """A wall-clock time in a region's zone (``ET``: New York, standard or daylight time as
+    on that day) as UTC; None where the zone database is missing."""
+    try:
+        return local.replace(tzinfo=ZoneInfo(region)).astimezone(UTC)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def _hour(hour: str | None, half: str | None) -> int | None:

@@ -3,7 +3,7 @@ abbreviations. Plain tables, looked up by :mod:`.dates` with one dict access per
 
 from __future__ import annotations
 
-__all__ = ["month_number", "zone_minutes"]
+__all__ = ["month_number", "regional_zone", "zone_minutes"]
 
 # Full month names, January first: nominative and (where a language inflects) genitive forms,
 # plus spellings feeds write without diacritics. Every prefix of three letters or more of a
@@ -39,6 +39,12 @@ _MONTH_NAMES = {
            "ліпень жнівень верасень кастрычнік лістапад снежань"),
     "be-gen": ("студзеня лютага сакавіка красавіка траўня чэрвеня "
                "ліпеня жніўня верасня кастрычніка лістапада снежня"),
+    "el": ("ιανουάριος φεβρουάριος μάρτιος απρίλιος μάιος ιούνιος "
+           "ιούλιος αύγουστος σεπτέμβριος οκτώβριος νοέμβριος δεκέμβριος"),
+    "el-gen": ("ιανουαρίου φεβρουαρίου μαρτίου απριλίου μαΐου ιουνίου "
+               "ιουλίου αυγούστου σεπτεμβρίου οκτωβρίου νοεμβρίου δεκεμβρίου"),
+    "hu": ("január február március április május június "
+           "július augusztus szeptember október november december"),
 }  # fmt: skip
 # Regional and unaccented spellings.
 _MONTH_EXTRA = {
@@ -74,7 +80,7 @@ _MONTHS = _month_table()
 # Zone abbreviations seen in feeds -> minutes east of UTC. Ambiguous ones (IST: India,
 # Ireland or Israel; AST: Atlantic or Arabia) are left out: an unknown zone gives no date.
 _ZONES = {
-    "Z": 0, "UT": 0, "UTC": 0, "GMT": 0, "WET": 0,
+    "Z": 0, "UT": 0, "UTC": 0, "GMT": 0, "WET": 0, "UCT": 0,
     "EST": -300, "EDT": -240, "CST": -360, "CDT": -300,
     "MST": -420, "MDT": -360, "PST": -480, "PDT": -420,
     "AKST": -540, "AKDT": -480, "HST": -600, "NST": -210, "NDT": -150,
@@ -85,6 +91,19 @@ _ZONES = {
     "PKT": 300, "HKT": 480, "SGT": 480, "AWST": 480, "JST": 540, "KST": 540,
     "ACST": 570, "AEST": 600, "ACDT": 630, "AEDT": 660, "NZST": 720, "NZDT": 780,
 }  # fmt: skip
+
+
+# Zone names that name a region rather than an offset (``ET``: Eastern Time, standard or
+# daylight as the date falls): read with the zone database, DST included.
+_REGIONAL_ZONES = {
+    "ET": "America/New_York", "CT": "America/Chicago", "MT": "America/Denver",
+    "PT": "America/Los_Angeles", "AT": "America/Halifax",
+}  # fmt: skip
+
+
+def regional_zone(name: str) -> str | None:
+    """The IANA zone of an (upper-case) regional zone name such as ``ET``, or None."""
+    return _REGIONAL_ZONES.get(name)
 
 
 def month_number(word: str) -> int | None:

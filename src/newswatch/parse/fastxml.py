@@ -202,6 +202,8 @@ class _Reader:
                 raise _Decline
             container, entry_name, holder = channels[0], "item", channels[0]
         elif (prefix, local) == ("rdf", "rdf") and b"w3.org/2005/atom" not in self.lowered:
+            if not root.tag.startswith(f"{{{RDF}}}"):
+                raise _Decline  # rdf: bound to another URI: feedparser reads rdf:about by name
             self.version = "rss10"
             container = next((c for c in root if c.tag == f"{{{RSS10}}}channel"), None)
             if container is None:
@@ -346,9 +348,8 @@ class _Reader:
             if len(child):
                 raise _Decline  # an Atom source: its title is not the entry's
             entry.title_kept = False  # feedparser forgets the title depth here
-        elif name == ("media", "group") and any(
-            _name(inner) in _UNMODELLED for inner in child.iterdescendants()
-        ):
+        elif len(child) and any(_name(inner) in _UNMODELLED for inner in child.iterdescendants()):
+            # media:group, media:content...: feedparser reads what is inside them too
             raise _Decline
 
     def _read_id(self, entry: _Entry, node: Element) -> None:
@@ -361,7 +362,8 @@ class _Reader:
             value = join(self._base(node), value)
         entry.guid = value
         entry.guid_is_link = is_link and not entry.has_link
-        if is_link and not entry.has_link:
+        # an Atom <id> is never the link (RFC 4287 4.2.6; xmlfeed._link_element)
+        if is_link and not entry.has_link and not self.version.startswith("atom"):
             entry.link, entry.has_link = value, True
 
 

@@ -19,8 +19,11 @@ from newswatch.parse.identity import safe_link
 
 __all__ = ["parse_json_feed"]
 
-# Feeds in the wild write http://, www., a trailing slash: any jsonfeed.org version URL is one.
-_VERSION = re.compile(r"https?://(?:www\.)?jsonfeed\.org/version/(?P<number>[^/]*)(?:/.*)?", re.I)
+# Feeds in the wild write http://, www., a trailing slash: any jsonfeed.org version URL is one;
+# some write the bare number ("1.0") instead of the URL.
+_VERSION = re.compile(
+    r"https?://(?:www\.)?jsonfeed\.org/version/(?P<number>[^/]*)(?:/.*)?|(?P<bare>1|1\.[01])", re.I
+)
 _VERSION_NAMES = {"1": "json1", "1.0": "json1", "1.1": "json11"}
 
 
@@ -45,7 +48,7 @@ def parse_json_feed(body: bytes, limits: Limits) -> ParsedFeed:
         title=_json_text(document.get("title"), limits.max_chars),
         articles=articles,
         link=safe_link(document.get("home_page_url"), limits.feed_url),
-        version=_VERSION_NAMES.get(found["number"], "json"),
+        version=_VERSION_NAMES.get(found["number"] or found["bare"], "json"),
     )
 
 
@@ -56,7 +59,7 @@ def _json_text(value: object, limit: int, content_type: str = "") -> str:
 
 def _json_article(item: Mapping[str, Any], limits: Limits, feed_author: str) -> Article:
     """One JSON Feed item as an ``Article`` (HTML content preferred over plain text); an
-    item without authors has the feed's."""
+    item without authors has the feed's (one whose authors have no name has none)."""
     html = _json_text(item.get("content_html"), limits.max_chars, "text/html")
     content = html or _json_text(item.get("content_text"), limits.max_chars)
     published = first_date((item.get("date_published"), item.get("date_modified")))
@@ -68,7 +71,7 @@ def _json_article(item: Mapping[str, Any], limits: Limits, feed_author: str) -> 
         summary=_json_text(item.get("summary"), limits.max_chars),
         content=content,
         published=published,
-        author=_json_author(item, limits.max_chars) or feed_author,
+        author=_json_author(item, limits.max_chars) if _has_authors(item) else feed_author,
     )
 
 
@@ -86,11 +89,29 @@ def _json_id(value: object) -> str | None:
     return None
 
 
+def _has_authors(source: Mapping[str, Any]) -> bool:
+    """Whether an item names its own authors (an empty list or no object leaves them to
+    the feed)."""
+    authors = source.get("authors")
+    if isinstance(authors, list) and any(isinstance(a, dict) for a in authors):
+        return True
+    return isinstance(source.get("author"), dict)
+
+
 def _json_author(source: Mapping[str, Any], limit: int) -> str:
     """JSON Feed 1.1 ``authors`` (a list) or 1.0 ``author`` (one object) of an item or the
-    feed: names joined."""
+    feed: names joined; an author with no name but a ``mailto:`` url is its address."""
     authors = source.get("authors")
     if not isinstance(authors, list) or not authors:
         authors = [source.get("author")]
-    names = [a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
-    return collapse(", ".join(names))[:limit]
+    names = [_author_label(a) for a in authors if isinstance(a, dict)]
+    return collapse(", ".join(n for n in names if n))[:limit]
+
+
+def _author_label(author: Mapping[str, Any]) -> str:
+    name, url = author.get("name"), author.get("url")
+    if isinstance(name, str) and name.strip():
+        return name
+    if isinstance(url, str) and url.strip().lower().startswith("mailto:"):
+        return url.strip()[7:].partition("?")[0]
+    return ""

@@ -15,6 +15,7 @@ from newswatch.errors import ParseError
 from newswatch.models import Article, ParsedFeed
 from newswatch.parse.articles import Limits, build_article, collect, ttl_seconds
 from newswatch.parse.authors import author_name
+from newswatch.parse.compat import map_type
 from newswatch.parse.dates import first_date
 from newswatch.parse.fastxml import parse_fast
 from newswatch.parse.html import to_text
@@ -22,6 +23,7 @@ from newswatch.parse.identity import safe_link
 
 __all__ = ["parse_with_feedparser", "parse_xml_feed"]
 
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # Where feedparser keeps the date texts of an entry, best first.
 _DATE_KEYS = ("published", "updated", "created", "dc_created")
 
@@ -44,10 +46,11 @@ def parse_with_feedparser(body: bytes, content_type: str, limits: Limits) -> Par
     if not result.get("version") and not entries:
         raise ParseError(_not_a_feed_reason(body, result), url=limits.feed_url)
     feed = result.get("feed") or {}
-    title = _field(feed, "title", limits.max_chars)
-    link = safe_link(feed.get("link"), limits.feed_url)
-    articles = collect((_xml_article(e, limits) for e in entries), limits.max_items)
     version = str(result.get("version") or "")
+    atom = version.startswith("atom")
+    title = _field(feed, "title", limits.max_chars)
+    link = safe_link(_link_element(feed, atom), limits.feed_url)
+    articles = collect((_xml_article(e, limits, atom) for e in entries), limits.max_items)
     ttl = ttl_seconds(feed.get("ttl"))
     return ParsedFeed(title, articles, link, ttl, version, _warning(result))
 
@@ -115,9 +118,9 @@ def _field(source: Mapping[str, Any], name: str, limit: int) -> str:
     return to_text(value, str(detail.get("type", "")), limit)
 
 
-def _xml_article(entry: Mapping[str, Any], limits: Limits) -> Article:
+def _xml_article(entry: Mapping[str, Any], limits: Limits, atom: bool) -> Article:
     """One feedparser entry as an ``Article``: fields as capped text, a safe link, a date."""
-    link = _xml_link(entry, limits.feed_url)
+    link = _xml_link(entry, limits.feed_url, atom)
     contents = [c for c in entry.get("content") or [] if isinstance(c.get("value"), str)]
     content = "\n".join(
         to_text(c["value"], str(c.get("type", "")), limits.max_chars) for c in contents
@@ -133,7 +136,7 @@ def _xml_article(entry: Mapping[str, Any], limits: Limits) -> Article:
         summary=summary,
         content=content[: limits.max_chars],
         published=_entry_date(entry),
-        author=_xml_author(entry, limits.max_chars),
+        author=_xml_author(entry, limits.max_chars, atom),
     )
 
 
@@ -147,20 +150,51 @@ def _entry_date(entry: Mapping[str, Any]) -> datetime | None:
     return first_date(dict.get(entry, key) for key in _DATE_KEYS)
 
 
-def _xml_link(entry: Mapping[str, Any], base: str) -> str | None:
+def _xml_link(entry: Mapping[str, Any], base: str, atom: bool) -> str | None:
     """The entry's link; a link feedparser took from a permalink guid counts only if it is
     an absolute URL (``<guid>42</guid>`` is an id, not a link relative to the feed)."""
-    link = entry.get("link")
+    link = _link_element(entry, atom)
     if entry.get("guidislink") and link == entry.get("id"):
         return safe_link(link, None)
     return safe_link(link, base)
 
 
-def _xml_author(entry: Mapping[str, Any], limit: int) -> str:
+def _link_element(source: Mapping[str, Any], atom: bool) -> object:
+    """feedparser's ``link`` of an entry or feed, except one it took from an Atom ``<id>``:
+    RFC 4287 (4.2.6) says an id MUST NOT be assumed to be dereferenceable, so in Atom only
+    an alternate HTML ``<link>`` is a link (an RSS permalink ``<guid>`` is one)."""
+    link = source.get("link")
+    if not (atom and source.get("guidislink") and link == source.get("id")):
+        return link
+    for element in source.get("links") or []:
+        kind = map_type(str(element.get("type", "text/html")))
+        alternate = element.get("rel", "alternate") == "alternate" and kind in _HTML_TYPES
+        if alternate and element.get("href") == link:
+            return link
+    return None
+
+
+def _several_authors(entry: Mapping[str, Any], atom: bool) -> str:
+    """Every author's name joined, when an entry has more than one (feedparser's ``author``
+    is then only the last; a repeated name counts once); '' otherwise. In RSS only names
+    without an address beside them are taken as written (feedparser cuts the others apart)."""
+    authors = [a for a in entry.get("authors") or [] if isinstance(a, Mapping)]
+    if len(authors) < 2 or (not atom and any(a.get("email") for a in authors)):
+        return ""
+    names = [a.get("name") or a.get("email") for a in authors]
+    # the same name twice (dc:creator and itunes:author) is one author
+    unique = dict.fromkeys(author_name(n) for n in names if isinstance(n, str) and n.strip())
+    return ", ".join(unique)
+
+
+def _xml_author(entry: Mapping[str, Any], limit: int, atom: bool) -> str:
     """The entry's author from the text the feed wrote, not feedparser's
     ``author_detail.name``, which its e-mail stripping cuts apart. Only an Atom author's
     name is taken as parsed: from ``<name>``, feedparser writes ``author`` as ``name (email)``
-    itself."""
+    itself. Several authors are named in document order, joined (as in JSON Feed)."""
+    several = _several_authors(entry, atom)
+    if several:
+        return to_text(several, "", limit)
     text = entry.get("author")
     if not isinstance(text, str):
         return ""
