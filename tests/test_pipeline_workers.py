@@ -125,11 +125,12 @@ def test_a_job_named_by_module_runs_in_the_worker_and_the_poll_names_the_parser(
     assert asyncio.run(main()) == "ok"
 
 
-def test_without_a_count_one_core_is_left_to_the_parent() -> None:
-    """The default number of workers: the cores this process may use, less one, 1 to 4."""
+def test_without_a_count_one_core_is_left_to_the_parent_but_two_work() -> None:
+    """The default number of workers: the cores this process may use, less one, 2 to 4
+    (two at least: a huge document must not hold up every other feed's)."""
     import os
 
     from newswatch.pipeline.workers import default_workers
 
     cores = len(os.sched_getaffinity(0))
-    assert default_workers() == max(1, min(4, cores - 1))
+    assert default_workers() == max(2, min(4, cores - 1))

@@ -167,7 +167,8 @@ async def poll_feed(rt: Runtime, feed: FeedSettings) -> PollReport:
     if not claim.claimed:
         return _not_claimed(rt, feed, claim, now)
     try:
-        return await _poll(rt, feed, state)
+        async with rt.in_flight:
+            return await _poll(rt, feed, state)
     except (asyncio.CancelledError, KeyboardInterrupt):
         raise
     except Exception as exc:  # a bug must cost one feed one poll, not the daemon

@@ -156,6 +156,10 @@ class Runtime:
     clock: Callable[[], datetime]
     presence: Presence
     watches: WatchSource  # what workers compile and match with (``watchlist``'s source)
+    # Polls between the start of their fetch and their commit, at most ``poll.concurrency``:
+    # a fetched document waits for a worker holding its slot, so when parsing is the
+    # bottleneck no more documents are fetched than can be held (memory stays bounded).
+    in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(32))
     rng: random.Random = field(default_factory=random.Random)
     retired: list[asyncio.Task[None]] = field(default_factory=list)  # parts closing after reload
 
@@ -274,6 +278,7 @@ async def open_runtime(
         clock=clock,
         presence=presence,
         watches=WatchSource.of(settings),
+        in_flight=asyncio.Semaphore(settings.poll.concurrency),
     )
     try:
         await rekey_stories(rt)
@@ -300,6 +305,8 @@ async def reconfigure(rt: Runtime, settings: Settings, *, stdout: TextIO | None 
     rt.presence.lease = claim_lease(settings)
     rt.watchlist = compile_watchlist(settings)
     rt.watches = WatchSource.of(settings)
+    if settings.poll.concurrency != rt.settings.poll.concurrency:
+        rt.in_flight = asyncio.Semaphore(settings.poll.concurrency)
     rt.notifiers = build_notifiers(settings.destinations, user_agent=user_agent(), stdout=stdout)
     if old_fetcher is not None:
         rt.fetcher = fetcher_for(settings, rt.clock, await _moved(rt.store, settings))

@@ -44,13 +44,14 @@ JOB_BUDGET = 10.0  # seconds of CPU one job (parsing one feed document) may take
 
 def default_workers() -> int:
     """Workers when not told: one core is left to the event loop and the store thread
-    (fetching, the one write per poll), the others parse and match — one worker on a
-    2-core machine, at most four. Each worker costs ~50 MB."""
+    (fetching, the one write per poll), the others parse and match; at most four, and
+    never fewer than two, so that one huge or slow document (up to its CPU budget) never
+    holds up every other feed's. Each worker costs ~50 MB."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 2
-    return max(1, min(4, cores - 1))
+    return max(2, min(4, cores - 1))
 
 
 BACKSTOP_MARGIN = 5.0  # seconds on top of twice the budget before a worker is killed
