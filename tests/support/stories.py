@@ -190,3 +190,18 @@ def group_in_store(items: list[Labelled], path: Path, threshold: float) -> list[
         store.close()
     story = dict(rows)
     return [int(story[i.article.entry_key]) for i in items]
+
+
+def split_pair(original: Article) -> tuple[Article, Article]:
+    """Two rewrites of ``original`` from other outlets (61, 62) that a story splits on when
+    they arrive before it: its first two paragraphs (a teaser) and a spun copy (25 % of
+    its words swapped by the spinner), each a copy of the original but not of each other
+    (for the texts of the labelled set; callers check it)."""
+    from support.spinner import spin
+
+    teaser = "\n\n".join(original.content.strip().split("\n\n")[:2])
+    spun = spin(original.content, 0.25, "split").text
+    return (
+        _article(f"{original.entry_key}:teaser", 61, original.title, teaser, "content", False),
+        _article(f"{original.entry_key}:spun", 62, original.title, spun, "content", False),
+    )
