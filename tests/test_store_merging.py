@@ -268,12 +268,12 @@ def test_absorbed_story_number_outlives_pruning_until_retention(store: Store) ->
     assert store.one("SELECT id FROM stories WHERE id = ?", [absorbed]) is None
 
 
-def test_m011_keeps_alerts_and_one_alert_per_watch_and_story(tmp_path: Path) -> None:
-    """A database from before m011: its alerts keep their rowids (which order a story's
+def test_m012_keeps_alerts_and_one_alert_per_watch_and_story(tmp_path: Path) -> None:
+    """A database from before m012: its alerts keep their rowids (which order a story's
     alerts), and a second alert of a watch on a story is still refused."""
     path = tmp_path / "old.db"
     db = sqlite_utils.Database(path)
-    migrations.apply(db, stop_before="m011_story_merges")
+    migrations.apply(db, stop_before="m012_story_merges")
     iso = NOW.isoformat()
     db.execute("INSERT INTO feeds (id, url, current_url) VALUES (1, 'f', 'f')")
     db.execute("INSERT INTO stories (id, created_at, last_seen_at) VALUES (7, ?, ?)", [iso, iso])

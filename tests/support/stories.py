@@ -163,6 +163,44 @@ def score(items: list[Labelled], groups: list[int]) -> Scores:
     return Scores(precision, tp / (tp + fn) if tp + fn else 1.0, merges, kinds)
 
 
+# The kinds of copy the issue measures apart (README, "Stories").
+KIND_GROUPS: dict[str, frozenset[str]] = {
+    "verbatim/edited": frozenset(
+        {"wire", "retitled", "truncated", "boilerplate", "swapped", "edited"}
+    ),
+    "spun": frozenset({"spun"}),
+    "paraphrased": frozenset({"paraphrased"}),
+}
+
+
+@dataclass(frozen=True)
+class KindScores:
+    """How one group of copy kinds fared."""
+
+    precision: float  # of the pairs put in one story with a copy of the group, the share right
+    recall: float  # of the group's copies, the share in their original's story
+    copies: int
+
+
+def by_kind(items: list[Labelled], groups: list[int]) -> dict[str, KindScores]:
+    """Precision and recall for each group of ``KIND_GROUPS`` present in ``items``."""
+    original = {i.story: g for i, g in zip(items, groups, strict=True) if i.kind == "original"}
+    out: dict[str, KindScores] = {}
+    for name, kinds in KIND_GROUPS.items():
+        members = [n for n, i in enumerate(items) if i.kind in kinds]
+        if not members:
+            continue
+        joined = sum(groups[n] == original[items[n].story] for n in members)
+        put = right = 0
+        for n in members:
+            for m in range(len(items)):
+                if m != n and groups[m] == groups[n]:
+                    put += 1
+                    right += items[m].story == items[n].story
+        out[name] = KindScores(right / put if put else 1.0, joined / len(members), len(members))
+    return out
+
+
 def group_in_store(items: list[Labelled], path: Path, threshold: float) -> list[int]:
     """Record the set through a real Store, one article per poll in order, with the
     pipeline's story rules; the story each article ended up in."""
