@@ -6,7 +6,9 @@ Fills a fresh SQLite store with synthetic stories (words drawn from a Zipf-like 
 with English function words on top, 120-600 words each), all seen within the 72 h window,
 through the same Store.commit_poll + StoryRules path the pipeline uses. Then, with the index
 full, records new unrelated articles and copies of stored ones (retitled, boilerplate added)
-one per poll, and prints: signature time, store time (lookup + verification + insert),
+one per poll — and halves of new ones (each a copy of the whole, not of the other: a
+story each), then copies of those wholes, each of which merges the two stories — and
+prints: signature time, store time (lookup + verification + insert, merges),
 candidates per lookup, how many copies joined their story, the time to reopen the store,
 and the database size. Figures go to standard output; nothing is asserted.
 """
@@ -17,6 +19,7 @@ import argparse
 import random
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -179,6 +182,20 @@ def copy_of(article: Article, n: int) -> Article:
     )
 
 
+def halves(article: Article, n: int) -> tuple[Article, Article]:
+    """The first and the last 60 % of ``article``'s words as two outlets' copies: each is
+    like the whole text, not like the other (a fifth of the text in common), so they begin
+    a story each and a copy of the whole text merges them."""
+    words = article.content.split()
+    cut = len(words) * 3 // 5
+    parts = (" ".join(words[:cut]), " ".join(words[-cut:]))
+    out = []
+    for side, text in zip("ab", parts, strict=True):
+        link = f"https://half{side}{n}.example/story/{n}"
+        out.append(replace(article, entry_key=link, link=link, link_key=link, content=text))
+    return out[0], out[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--stories", type=int, default=100_000)
@@ -208,6 +225,14 @@ def main() -> None:
         probe(store, fresh, "new, unrelated stories")
         copies = [copy_of(a, n) for n, a in enumerate(rng.sample(stored, args.probe))]
         probe(store, copies, "copies of stored stories")
+        wholes = [make_article(rng, vocab, 2 * args.stories + n) for n in range(args.probe)]
+        probe(store, [h for n, a in enumerate(wholes) for h in halves(a, n)], "halves of new ones")
+        merges = [copy_of(a, args.probe + n) for n, a in enumerate(wholes)]
+        before = store.db.execute("SELECT COUNT(*) FROM stories WHERE merged_into IS NULL")
+        live = before.fetchone()[0]
+        probe(store, merges, "their wholes (merge two)")
+        after = store.db.execute("SELECT COUNT(*) FROM stories WHERE merged_into IS NULL")
+        print(f"  stories merged away: {live - after.fetchone()[0]:,} of {args.probe:,}")
         store.close()
         size = sum(p.stat().st_size for p in Path(tmp).iterdir())
         print(f"database size: {size / 1e6:.0f} MB ({size / args.stories:.0f} bytes per story)")
