@@ -46,9 +46,10 @@ def absorb(db: Db, keep: int, gone: int, bridge: int, score: float, now: datetim
     )
     db.execute("UPDATE articles SET story_id = ? WHERE story_id = ?", [keep, gone])
     db.execute(
-        "UPDATE stories SET merged_into = ?, merged_at = ? WHERE id = ? OR merged_into = ?",
-        [keep, iso(now), gone, gone],
+        "UPDATE stories SET merged_into = ?, merged_at = ? WHERE id = ?", [keep, iso(now), gone]
     )
+    # Stories ``gone`` absorbed before point at ``keep`` now (one hop for ``copies``).
+    db.execute("UPDATE stories SET merged_into = ? WHERE merged_into = ?", [keep, gone])
     alerts = db.query(
         "SELECT al.id, al.watch, al.story_id, al.article_id, al.matched, al.snippet,"
         " al.created_at, a.published FROM alerts al JOIN articles a ON a.id = al.article_id"

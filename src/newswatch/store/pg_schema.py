@@ -158,6 +158,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """
         ALTER TABLE stories ADD COLUMN merged_into BIGINT;
         ALTER TABLE stories ADD COLUMN merged_at TEXT;
+        CREATE INDEX stories_merged ON stories(merged_into) WHERE merged_into IS NOT NULL;
         ALTER TABLE alerts ADD COLUMN merged_from BIGINT;
         ALTER TABLE alerts DROP CONSTRAINT alerts_watch_story_id_key;
         CREATE UNIQUE INDEX alerts_watch_story ON alerts(watch, story_id)

@@ -303,6 +303,7 @@ def m012_story_merges(db: sqlite_utils.Database) -> None:
         """
         ALTER TABLE stories ADD COLUMN merged_into INTEGER;  -- the story that absorbed it
         ALTER TABLE stories ADD COLUMN merged_at TEXT;
+        CREATE INDEX stories_merged ON stories(merged_into) WHERE merged_into IS NOT NULL;
         CREATE TABLE alerts_m012 (
             id TEXT PRIMARY KEY,
             watch TEXT NOT NULL,
