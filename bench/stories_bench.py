@@ -6,7 +6,9 @@ Fills a fresh SQLite store with synthetic stories (words drawn from a Zipf-like 
 with English function words on top, 120-600 words each), all seen within the 72 h window,
 through the same Store.commit_poll + StoryRules path the pipeline uses. Then, with the index
 full, records new unrelated articles and copies of stored ones (retitled, boilerplate added)
-one per poll, and prints: signature time, store time (lookup + verification + insert),
+one per poll — and halves of new ones (each a copy of the whole, not of the other: a
+story each), then copies of those wholes, each of which merges the two stories — and
+prints: signature time, store time (lookup + verification + insert, merges),
 candidates per lookup, how many copies joined their story, the time to reopen the store,
 and the database size. Figures go to standard output; nothing is asserted.
 """
@@ -17,6 +19,7 @@ import argparse
 import random
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -146,24 +149,30 @@ def probe(store: SQLiteStore, articles: list[Article], label: str) -> None:
         counted[-1] += 1
         return base_same(a, b)
 
-    sign = store_time = 0.0
+    wall = [0.0, 0.0]  # signature, store
+    cpu = [0.0, 0.0]  # the same in CPU time: steadier than wall time on a shared machine
     joined = 0
     for article in articles:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         signature = cluster.signature(article)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         counted.append(0)
         r = StoryRules({article.entry_key: signature}, WINDOW, same)
         before = store.db.execute("SELECT MAX(id) FROM stories").fetchone()[0]
+        t2, c2 = time.perf_counter(), time.process_time()
         store.commit_poll(article.feed_url, FeedUpdate(success=True), [article], {}, NOW, r)
-        t2 = time.perf_counter()
+        t3, c3 = time.perf_counter(), time.process_time()
         after = store.db.execute("SELECT MAX(id) FROM stories").fetchone()[0]
         joined += after == before
-        sign, store_time = sign + (t1 - t0), store_time + (t2 - t1)
+        wall = [wall[0] + t1 - t0, wall[1] + t3 - t2]
+        cpu = [cpu[0] + c1 - c0, cpu[1] + c3 - c2]
     n = len(articles)
+    ms = [
+        f"{w / n * 1000:6.3f} ms (CPU {c / n * 1000:6.3f})" for w, c in zip(wall, cpu, strict=True)
+    ]
     print(
-        f"  {label:<28} signature {sign / n * 1000:6.3f} ms, store {store_time / n * 1000:6.3f} ms"
-        f" per article; candidates per lookup {sum(counted) / n:.2f}; joined a story {joined}/{n}"
+        f"  {label:<28} signature {ms[0]}, store {ms[1]} per article;"
+        f" candidates per lookup {sum(counted) / n:.2f}; joined a story {joined}/{n}"
     )
 
 
@@ -177,6 +186,27 @@ def copy_of(article: Article, n: int) -> Article:
         title="Retitled: " + article.title,
         content="Breaking news\n" + article.content + "\nShare this article\nSource link",
     )
+
+
+def halves(article: Article, n: int) -> tuple[Article, Article]:
+    """The first and the last 60 % of ``article``'s words as two outlets' copies: each is
+    like the whole text, not like the other (a fifth of the text in common), so they begin
+    a story each and a copy of the whole text merges them."""
+    words = article.content.split()
+    cut = len(words) * 3 // 5
+    parts = (" ".join(words[:cut]), " ".join(words[-cut:]))
+    out = []
+    for side, text in zip("ab", parts, strict=True):
+        link = f"https://half{side}{n}.example/story/{n}"
+        out.append(replace(article, entry_key=link, link=link, link_key=link, content=text))
+    return out[0], out[1]
+
+
+def live_stories(store: SQLiteStore) -> int:
+    """How many stories no other absorbed (all of them, for a newswatch before merges)."""
+    merges = "merged_into" in store.db["stories"].columns_dict
+    where = " WHERE merged_into IS NULL" if merges else ""
+    return int(store.db.execute(f"SELECT COUNT(*) FROM stories{where}").fetchone()[0])
 
 
 def main() -> None:
@@ -208,6 +238,12 @@ def main() -> None:
         probe(store, fresh, "new, unrelated stories")
         copies = [copy_of(a, n) for n, a in enumerate(rng.sample(stored, args.probe))]
         probe(store, copies, "copies of stored stories")
+        wholes = [make_article(rng, vocab, 2 * args.stories + n) for n in range(args.probe)]
+        probe(store, [h for n, a in enumerate(wholes) for h in halves(a, n)], "halves of new ones")
+        merges = [copy_of(a, args.probe + n) for n, a in enumerate(wholes)]
+        before = live_stories(store)
+        probe(store, merges, "their wholes (merge two)")
+        print(f"  stories merged away: {before - live_stories(store):,} of {args.probe:,}")
         store.close()
         size = sum(p.stat().st_size for p in Path(tmp).iterdir())
         print(f"database size: {size / 1e6:.0f} MB ({size / args.stories:.0f} bytes per story)")

@@ -245,7 +245,8 @@ def test_candidate_without_fingerprint_is_passed_over_without_a_maker(store: Sto
 
 def test_lookup_compares_few_candidates_even_when_every_text_is_alike(store: Store) -> None:
     """A feed of many identical texts costs a bounded number of comparisons per article:
-    candidates are ranked by shared keys, capped, and a near-certain match ends the search."""
+    candidates are ranked by shared keys, capped, and once a story has a near-certain match
+    its other candidates are passed over."""
     calls: list[int] = []
 
     def counting(new: bytes, old: bytes) -> float:

@@ -10,6 +10,7 @@ import pytest
 
 from newswatch.cluster import DEFAULT_THRESHOLD
 from support.stories import (
+    Labelled,
     group_in_store,
     hard_negative_pairs,
     is_existing,
@@ -18,8 +19,11 @@ from support.stories import (
     spun_copies,
 )
 
-RECALL_FLOOR = 0.85  # measured 0.94-0.98 (README, "Stories"); the floor leaves room
-SPUN_FLOOR = 0.95  # issue 13: copies with 20-30 % of their words swapped
+# Measured in every order (file, reversed, spun first, shuffled; README, "Stories"):
+# existing set R 0.975, spun copies 71/71. The floors leave room for a miss or two.
+RECALL_FLOOR = 0.96  # issue 13 asks 0.94 on the existing set
+SPUN_FLOOR = 0.97  # issue 13 asks 0.95 on copies with 20-30 % of their words swapped
+SHUFFLES = (3, 7, 11)  # seeds of the random orders
 
 
 def test_labelled_set_is_big_and_varied() -> None:
@@ -31,7 +35,7 @@ def test_labelled_set_is_big_and_varied() -> None:
     assert {"negative", "follow-up"} <= {i.role for i in items}
 
 
-@pytest.mark.parametrize("seed", [None, 7])
+@pytest.mark.parametrize("seed", [None, *SHUFFLES])
 def test_grouping_is_precise_with_good_recall(
     tmp_path: Path, seed: int | None, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -51,21 +55,32 @@ def test_grouping_is_precise_with_good_recall(
     assert scores.recall >= RECALL_FLOOR
 
 
-@pytest.mark.parametrize("order", ["as filed", "spun first", "reversed"])
+def arrival(order: str, base: list[Labelled]) -> list[Labelled]:
+    """The whole set with spun copies in the arrival order named ``order``."""
+    spun = spun_copies(base)
+    if order.startswith("shuffled "):
+        items = base + spun
+        random.Random(int(order.split()[1])).shuffle(items)
+        return items
+    return {
+        "as filed": base + spun,
+        "spun first": spun + base,
+        "reversed": list(reversed(base + spun)),
+    }[order]
+
+
+@pytest.mark.parametrize(
+    "order", ["as filed", "spun first", "reversed", *(f"shuffled {s}" for s in SHUFFLES)]
+)
 def test_spun_copies_join_and_hard_negatives_stay_apart(
     tmp_path: Path, order: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The whole set with spun copies (20, 25 and 30 % of words swapped by the spinner),
-    hand-made paraphrases and the same-day hard negatives, originals before their copies
-    or after them: no false merge anywhere, spun copies find their story, and the
-    existing set loses nothing. (A random order also splits a story when two copies that
-    are each like the original but not like each other arrive first: README, "Stories".)"""
-    base = load_all()
-    items = {
-        "as filed": base + spun_copies(base),
-        "spun first": spun_copies(base) + base,
-        "reversed": list(reversed(base + spun_copies(base))),
-    }[order]
+    hand-made paraphrases and the same-day hard negatives, in any order (originals before
+    their copies, after them, at random: copies that are each like the original but not
+    like each other and arrive first merge when it comes): no false merge anywhere, spun
+    copies find their story, and the existing set loses nothing."""
+    items = arrival(order, load_all())
     groups = group_in_store(items, tmp_path / "nw.db", DEFAULT_THRESHOLD)
     scores = score(items, groups)
     pairs, merged = hard_negative_pairs(items, groups)
@@ -81,4 +96,4 @@ def test_spun_copies_join_and_hard_negatives_stay_apart(
         )
     assert scores.false_merges == [] and merged == 0
     assert spun >= 60 and joined / spun >= SPUN_FLOOR
-    assert existing.precision == 1.0 and existing.recall >= 0.94
+    assert existing.precision == 1.0 and existing.recall >= RECALL_FLOOR

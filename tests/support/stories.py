@@ -163,6 +163,44 @@ def score(items: list[Labelled], groups: list[int]) -> Scores:
     return Scores(precision, tp / (tp + fn) if tp + fn else 1.0, merges, kinds)
 
 
+# The kinds of copy the issue measures apart (README, "Stories").
+KIND_GROUPS: dict[str, frozenset[str]] = {
+    "verbatim/edited": frozenset(
+        {"wire", "retitled", "truncated", "boilerplate", "swapped", "edited"}
+    ),
+    "spun": frozenset({"spun"}),
+    "paraphrased": frozenset({"paraphrased"}),
+}
+
+
+@dataclass(frozen=True)
+class KindScores:
+    """How one group of copy kinds fared."""
+
+    precision: float  # of the pairs put in one story with a copy of the group, the share right
+    recall: float  # of the group's copies, the share in their original's story
+    copies: int
+
+
+def by_kind(items: list[Labelled], groups: list[int]) -> dict[str, KindScores]:
+    """Precision and recall for each group of ``KIND_GROUPS`` present in ``items``."""
+    original = {i.story: g for i, g in zip(items, groups, strict=True) if i.kind == "original"}
+    out: dict[str, KindScores] = {}
+    for name, kinds in KIND_GROUPS.items():
+        members = [n for n, i in enumerate(items) if i.kind in kinds]
+        if not members:
+            continue
+        joined = sum(groups[n] == original[items[n].story] for n in members)
+        put = right = 0
+        for n in members:
+            for m in range(len(items)):
+                if m != n and groups[m] == groups[n]:
+                    put += 1
+                    right += items[m].story == items[n].story
+        out[name] = KindScores(right / put if put else 1.0, joined / len(members), len(members))
+    return out
+
+
 def group_in_store(items: list[Labelled], path: Path, threshold: float) -> list[int]:
     """Record the set through a real Store, one article per poll in order, with the
     pipeline's story rules; the story each article ended up in."""
@@ -190,3 +228,18 @@ def group_in_store(items: list[Labelled], path: Path, threshold: float) -> list[
         store.close()
     story = dict(rows)
     return [int(story[i.article.entry_key]) for i in items]
+
+
+def split_pair(original: Article) -> tuple[Article, Article]:
+    """Two rewrites of ``original`` from other outlets (61, 62) that a story splits on when
+    they arrive before it: its first two paragraphs (a teaser) and a spun copy (25 % of
+    its words swapped by the spinner), each a copy of the original but not of each other
+    (for the texts of the labelled set; callers check it)."""
+    from support.spinner import spin
+
+    teaser = "\n\n".join(original.content.strip().split("\n\n")[:2])
+    spun = spin(original.content, 0.25, "split").text
+    return (
+        _article(f"{original.entry_key}:teaser", 61, original.title, teaser, "content", False),
+        _article(f"{original.entry_key}:spun", 62, original.title, spun, "content", False),
+    )

@@ -212,7 +212,9 @@ def tried_json(source: TriedSource) -> Iterator[dict[str, Any]]:
 
 def story_copy_line(copy: StoryCopy) -> str:
     """One copy of a story for ``alerts --story``: why it joined, then what it is."""
-    if copy.joined_by:
+    if copy.joined_by == "merged":  # it began a story that #joined_to merged into this one
+        why = f"began a story merged in by #{copy.joined_to} ({copy.joined_score:.2f})"
+    elif copy.joined_by:
         why = f"joined #{copy.joined_to} by {copy.joined_by} {copy.joined_score:.2f}"
     else:
         why = "began the story"

@@ -354,6 +354,11 @@ async def _record_articles(
             len(record.new_articles),
             len(record.alerts),
         )
+    for absorbed, into in record.merged:
+        log.info("story merged %s story=%d into=%d", feed_context(feed), absorbed, into)
+    if record.cancelled:
+        cancelled = ",".join(record.cancelled)
+        log.info("alerts cancelled (story merged) %s alerts=%s", feed_context(feed), cancelled)
     return PollReport(
         feed.url,
         result.status.value,

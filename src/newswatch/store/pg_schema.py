@@ -3,9 +3,10 @@
 never see a half-made schema.
 
 ``m001`` creates at once what SQLite's ``m001``…``m010`` built step by step, in the same
-tables and columns (the table groups run the same statements on both engines). Times are
-the same sortable ISO text as on SQLite. Two additions: ``alerts`` and ``entries`` have a
-``rowid`` (SQLite's implicit one: it orders a story's alerts and copies). Never rename or
+tables and columns (the table groups run the same statements on both engines); later ones
+follow SQLite's (``m002`` is its ``m011``, ``m003`` its ``m012``). Times are the same
+sortable ISO text as on SQLite. Two additions: ``alerts`` and ``entries`` have a ``rowid``
+(SQLite's implicit one: it orders a story's alerts and copies). Never rename or
 reorder a migration, only add new ones.
 """
 
@@ -149,6 +150,20 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
         "m002_story_key_format",
         "ALTER TABLE story_index ADD COLUMN key_format INTEGER NOT NULL DEFAULT 1",
+    ),
+    (
+        # SQLite's m012: stories that merge; one alert per (watch, story) among the alerts
+        # not carried over from an absorbed story.
+        "m003_story_merges",
+        """
+        ALTER TABLE stories ADD COLUMN merged_into BIGINT;
+        ALTER TABLE stories ADD COLUMN merged_at TEXT;
+        CREATE INDEX stories_merged ON stories(merged_into) WHERE merged_into IS NOT NULL;
+        ALTER TABLE alerts ADD COLUMN merged_from BIGINT;
+        ALTER TABLE alerts DROP CONSTRAINT alerts_watch_story_id_key;
+        CREATE UNIQUE INDEX alerts_watch_story ON alerts(watch, story_id)
+            WHERE merged_from IS NULL;
+        """,
     ),
 )
 

@@ -1,6 +1,6 @@
 """The database schema and the conversions between rows and values.
 
-The migrations ``m001``…``m010`` are applied in order by ``sqlite_utils``, which records each
+The migrations ``m001``…``m012`` are applied in order by ``sqlite_utils``, which records each
 applied one by its function name: never rename or reorder them, only add new ones. Here too
 are the text form of times (``iso``/``from_iso``) and the row-to-value converters every
 layer of the store shares.
@@ -289,6 +289,47 @@ def m011_story_key_format(db: sqlite_utils.Database) -> None:
     """The version of the LSH keys of each indexed article (1: datasketch's MinHash, the
     only one before), so that a newswatch whose keys differ keys the window again."""
     db.executescript("ALTER TABLE story_index ADD COLUMN key_format INTEGER NOT NULL DEFAULT 1;")
+
+
+@migrations()
+def m012_story_merges(db: sqlite_utils.Database) -> None:
+    """Stories that merge (issue 13): a story absorbed by an older one records which
+    (``merged_into``) and when. A watch's alerts on the two stories that both reached a
+    destination are both kept, the absorbed story's marked ``merged_from`` it; so
+    "one alert per (watch, story)" holds for the alerts without ``merged_from``, a unique
+    index rather than a constraint. ``alerts`` is rebuilt (SQLite cannot drop a table
+    constraint) with its rowids, as in m008."""
+    db.executescript(
+        """
+        ALTER TABLE stories ADD COLUMN merged_into INTEGER;  -- the story that absorbed it
+        ALTER TABLE stories ADD COLUMN merged_at TEXT;
+        CREATE INDEX stories_merged ON stories(merged_into) WHERE merged_into IS NOT NULL;
+        CREATE TABLE alerts_m012 (
+            id TEXT PRIMARY KEY,
+            watch TEXT NOT NULL,
+            story_id INTEGER REFERENCES stories(id),     -- NULL for a notice
+            article_id INTEGER REFERENCES articles(id),  -- NULL for a notice
+            notice_id INTEGER REFERENCES notices(id),    -- set for kind 'health' only
+            matched TEXT NOT NULL,
+            snippet TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'article',
+            merged_from INTEGER,  -- the story it was raised on, if that story was absorbed
+            CHECK ((article_id IS NULL) = (notice_id IS NOT NULL))
+        );
+        INSERT INTO alerts_m012 (rowid, id, watch, story_id, article_id, notice_id, matched,
+                                 snippet, created_at, kind)
+            SELECT rowid, id, watch, story_id, article_id, notice_id, matched, snippet,
+                   created_at, kind
+            FROM alerts;
+        DROP TABLE alerts;
+        ALTER TABLE alerts_m012 RENAME TO alerts;
+        CREATE UNIQUE INDEX alerts_watch_story ON alerts(watch, story_id)
+            WHERE merged_from IS NULL;
+        CREATE INDEX alerts_story ON alerts(story_id, created_at);
+        CREATE INDEX alerts_notice ON alerts(notice_id) WHERE notice_id IS NOT NULL;
+        """
+    )
 
 
 def iso(value: datetime | None) -> str | None:

@@ -13,31 +13,72 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from newswatch.models import Article, StorySignature
-from newswatch.store.base import Db
+from newswatch.store.base import Db, Row
 from newswatch.store.schema import FEED_NAME, article_from_row, from_iso, hits_json, iso
 from newswatch.store.values import PendingAlert, StoryCopy, StoryRules
 
 
 @dataclass(frozen=True, slots=True)
-class Join:
-    """The story a new article joins, the article it was found like, and why."""
+class Near:
+    """A story a new article is a copy of: its closest candidate there, and how close."""
 
     story: int
-    like: int  # the article id of the closest candidate
-    signal: str  # cluster's signal: shingles, lede, anchors ("similar" when not told)
+    like: int  # the article id of the closest candidate in that story
     score: float
 
 
+@dataclass(frozen=True, slots=True)
+class Join:
+    """The story a new article joins, the article it was found like, and why; and the
+    younger stories it is a copy of too, which the story it joins absorbs."""
+
+    story: int  # the oldest of the stories it is a copy of
+    like: int  # the article id of the closest candidate (in any of them)
+    signal: str  # cluster's signal: shingles, lede, anchors ("similar" when not told)
+    score: float
+    absorbs: tuple[Near, ...] = ()  # the other stories it is a copy of, oldest first
+
+
 def story_of(db: Db, signature: StorySignature, rules: StoryRules, now: datetime) -> Join | None:
-    """The story of the closest recent near-duplicate of the article of ``signature``
+    """The story of the recent near-duplicates of the article of ``signature``
     (candidates: the articles seen within the window that share the most LSH keys
     with it), if any; marks that story as seen now.
 
-    Candidates are ranked by shared keys and at most ``max_candidates`` are compared,
-    stopping at a near-certain match: a feed of a thousand identical texts must not
+    Every story with a near-duplicate among the candidates counts, not just the
+    closest: an article that is a copy of articles in two stories (two rewrites, each
+    like the original but not like each other, that arrived before it) joins the
+    oldest, which absorbs the others (``Join.absorbs``), so the grouping does not
+    depend on the order copies arrive in. Candidates are ranked by shared keys and at
+    most ``max_candidates`` are compared; once a story has a near-certain match its
+    other candidates are passed over: a feed of a thousand identical texts must not
     cost a thousand comparisons per article (the store thread serves everything).
     Each comparison reads only the candidate's stored fingerprint, never its text."""
-    keys = signature.keys
+    found: dict[int, tuple[Near, bytes]] = {}
+    for row in _candidates(db, signature.keys, rules, now):
+        story = int(row["story_id"])
+        if story in found and found[story][0].score >= rules.certain:
+            continue
+        # NULL: indexed before m007. Made from the stored text (once), not skipped, so
+        # copies of stories seen just before an upgrade still find them.
+        old = row["fingerprint"] or _fingerprint_of(db, row["article_id"], rules)
+        if old is None:
+            continue
+        score = rules.same(signature.fingerprint, old)
+        if score > 0 and (story not in found or score > found[story][0].score):
+            found[story] = (Near(story, int(row["article_id"]), score), old)
+    if not found:
+        return None
+    oldest, *younger = sorted(found)
+    best, old_best = max(found.values(), key=lambda f: (f[0].score, -f[0].story))
+    db.execute("UPDATE stories SET last_seen_at = ? WHERE id = ?", [iso(now), oldest])
+    signal = rules.why(signature.fingerprint, old_best)[0] if rules.why else "similar"
+    absorbs = tuple(found[s][0] for s in younger)
+    return Join(oldest, best.like, signal, best.score, absorbs)
+
+
+def _candidates(db: Db, keys: tuple[int, ...], rules: StoryRules, now: datetime) -> list[Row]:
+    """The articles seen within the window that share the most LSH keys with ``keys``
+    (at most ``max_candidates``), most shared first, with their fingerprints and stories."""
     # Each key contributes only its most recent holders: a key shared by thousands
     # of articles (a feed of identical texts) must not make the lookup a scan.
     per_key = " UNION ALL ".join(
@@ -45,7 +86,7 @@ def story_of(db: Db, signature: StorySignature, rules: StoryRules, now: datetime
         " ORDER BY article_id DESC LIMIT ?) k"
         for _ in keys
     )
-    rows = db.query(
+    return db.query(
         "SELECT c.article_id, s.fingerprint, a.story_id FROM ("
         f"  SELECT h.article_id, COUNT(*) AS shared FROM ({per_key}) h"
         "   JOIN story_index s ON s.article_id = h.article_id WHERE s.seen_at >= ?"
@@ -59,23 +100,6 @@ def story_of(db: Db, signature: StorySignature, rules: StoryRules, now: datetime
             rules.max_candidates,
         ],
     )
-    best, story, like, old_best = 0.0, None, 0, b""
-    for row in rows:
-        # NULL: indexed before m007. Made from the stored text (once), not skipped, so
-        # copies of stories seen just before an upgrade still find them.
-        old = row["fingerprint"] or _fingerprint_of(db, row["article_id"], rules)
-        if old is None:
-            continue
-        score = rules.same(signature.fingerprint, old)
-        if score > best:
-            best, story, like, old_best = score, int(row["story_id"]), row["article_id"], old
-        if best >= rules.certain:
-            break
-    if story is None:
-        return None
-    db.execute("UPDATE stories SET last_seen_at = ? WHERE id = ?", [iso(now), story])
-    signal = rules.why(signature.fingerprint, old_best)[0] if rules.why else "similar"
-    return Join(story, int(like), signal, best)
 
 
 def record_join(db: Db, article_id: int, join: Join) -> None:
@@ -229,18 +253,28 @@ def prune_index(db: Db, cutoff: datetime, limit: int) -> int:
     return len(rows)
 
 
-def delete_empty(db: Db) -> None:
-    """Delete the stories no article belongs to any more (after pruning)."""
+def delete_empty(db: Db, before: datetime) -> None:
+    """Delete the stories no article belongs to any more (after pruning); one another
+    absorbed is kept until ``before`` (so its number still finds the story it went into)."""
     db.execute(
         "DELETE FROM stories WHERE NOT EXISTS"
         " (SELECT 1 FROM articles a WHERE a.story_id = stories.id)"
+        " AND (merged_into IS NULL OR merged_at < ?)",
+        [iso(before)],
     )
 
 
 def copies(db: Db, story_or_alert: str) -> list[StoryCopy]:
     """The copies of a story (by story number, or by the id of an alert on it), in the
-    order they were seen, each with why it joined and which alerts carry it."""
+    order they were seen, each with why it joined and which alerts carry it. The number
+    of a story another absorbed gives the copies of that one (the first copy of the
+    absorbed story "joined" by ``merged``, with the copy that merged them)."""
     row = db.one("SELECT story_id FROM alerts WHERE id = ?", [story_or_alert])
+    if row is None and story_or_alert.isdigit():  # a story absorbed by another: that one
+        row = db.one(
+            "SELECT COALESCE(merged_into, id) AS story_id FROM stories WHERE id = ?",
+            [int(story_or_alert)],
+        )
     story = row["story_id"] if row else story_or_alert
     rows = db.query(
         f"SELECT a.*, f.url AS feed_url, {FEED_NAME},"

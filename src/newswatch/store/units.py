@@ -10,10 +10,11 @@ the same write ends the poller's claim on the feed (``claims``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from newswatch.models import Article
-from newswatch.store import articles, claims, feeds, notices, outbox, stories
+from newswatch.store import articles, claims, feeds, merging, notices, outbox, stories
 from newswatch.store.base import Db
 from newswatch.store.values import (
     FeedUpdate,
@@ -44,13 +45,15 @@ def commit_poll(
     in a feed). ``alerts`` maps a candidate's ``entry_key`` to the alerts it causes if it
     really is new — decided here, inside the write; copies of known articles are recorded
     as sightings, never alerted. With ``story_rules`` a new article that is a near-duplicate
-    of a recent one joins its story, so two copies recorded at once still meet; alerts are
-    unique per (watch, story). With ``health``, the feed's updated state is judged and a
+    of a recent one joins its story, so two copies recorded at once still meet; one that
+    is a near-duplicate of articles in several stories merges them (``merging``); alerts
+    are unique per (watch, story). With ``health``, the feed's updated state is judged and a
     change recorded and announced in the same write.
     """
     new: list[Article] = []
-    created: list[tuple[str, int]] = []
-    watches: list[str] = []
+    created: list[tuple[str, int, str]] = []
+    merged: list[tuple[int, int]] = []
+    cancelled: list[str] = []
     with db.write():
         db.lock_stories()  # on PostgreSQL: instances committing copies at once decide in turn
         feed = feeds.feed_id(db, feed_url)
@@ -65,24 +68,37 @@ def commit_poll(
             placed = _place(db, feed, article, now, story_rules, copy_of)
             if placed is None:
                 continue
-            copies[article.entry_key] = placed[0]  # a later entry of the same id is a copy
+            copies[article.entry_key] = placed.article  # a later entry of this id is a copy
             if article.link_key:
-                links[article.link_key] = placed[0]
+                links[article.link_key] = placed.article
             new.append(article)
+            merged += placed.merged
+            cancelled += placed.cancelled
             for pending in alerts.get(article.entry_key, ()):
-                if (alert := outbox.insert_alert(db, *placed, pending, now)) is not None:
-                    created.append(alert)
-                    watches.append(pending.match.watch)
+                alert = outbox.insert_alert(db, placed.article, placed.story, pending, now)
+                if alert is not None:
+                    created.append((*alert, pending.match.watch))
                 else:  # the story already alerted this watch: the earliest copy carries it
-                    stories.prefer_earliest(db, placed[1], placed[0], article.published, pending)
+                    stories.prefer_earliest(
+                        db, placed.story, placed.article, article.published, pending
+                    )
         feeds.apply_update(db, feed, update, now)
         claims.finish_poll(db, feed, update.poller)
         if new:
             feeds.count_new(db, feed, len(new), now)
         change, notice = _judge_health(db, feed, feed_url, health, now)
-    ids = tuple(alert_id for alert_id, _ in created)
-    deliveries = sum(n for _, n in created)
-    return PollRecord(tuple(new), ids, deliveries, change, notice, tuple(watches))
+    # An alert this poll raised and a later copy in it cancelled (by a merge) was never.
+    kept = [c for c in created if c[0] not in cancelled]
+    return PollRecord(
+        tuple(new),
+        tuple(alert_id for alert_id, _, _ in kept),
+        sum(n for _, n, _ in kept),
+        change,
+        notice,
+        tuple(watch for _, _, watch in kept),
+        merged=tuple(merged),
+        cancelled=tuple(c for c in cancelled if c not in {a for a, _, _ in created}),
+    )
 
 
 def commit_fetch(
@@ -98,6 +114,16 @@ def commit_fetch(
     return PollRecord(health=change, notice=notice)
 
 
+@dataclass(frozen=True, slots=True)
+class _Placed:
+    """Where ``_place`` put a new article, and the stories it merged on the way."""
+
+    article: int
+    story: int
+    merged: tuple[tuple[int, int], ...] = ()  # (absorbed story, story it went into)
+    cancelled: tuple[str, ...] = ()  # alerts cancelled by those merges
+
+
 def _place(
     db: Db,
     feed: int,
@@ -105,9 +131,10 @@ def _place(
     now: datetime,
     rules: StoryRules | None,
     copy_of: int | None,
-) -> tuple[int, int] | None:
-    """Store ``article`` if new (``copy_of`` None): its (article id, story id). A copy of
-    a known article is recorded as a sighting instead (None)."""
+) -> _Placed | None:
+    """Store ``article`` if new (``copy_of`` None) in its story; if it is a copy of
+    articles in several stories, the oldest absorbs the others. A copy of a known article
+    is recorded as a sighting instead (None)."""
     if copy_of is not None:
         articles.record_sighting(db, feed, article, copy_of, now)
         return None
@@ -118,11 +145,16 @@ def _place(
         join = stories.story_of(db, keyed, rules, now)
     story = join.story if join is not None else stories.new_story(db, now)
     article_id = articles.insert(db, feed, story, article, now)
-    if join is not None:
-        stories.record_join(db, article_id, join)
     if keyed is not None and rules is not None:
         stories.index(db, article_id, keyed, now, rules.key_format)
-    return article_id, story
+    if join is None:
+        return _Placed(article_id, story)
+    stories.record_join(db, article_id, join)
+    cancelled: list[str] = []
+    for near in join.absorbs:
+        cancelled += merging.absorb(db, story, near.story, article_id, near.score, now)
+    merged = tuple((near.story, story) for near in join.absorbs)
+    return _Placed(article_id, story, merged, tuple(cancelled))
 
 
 def _judge_health(
@@ -158,5 +190,5 @@ def prune(db: Db, before: datetime, now: datetime) -> PruneReport:
         notices.forget_unalerted(db)
         tombstoned = articles.tombstone(db, before, now)
         forgotten = articles.forget(db, before)
-        stories.delete_empty(db)
+        stories.delete_empty(db, before)
     return PruneReport(alerts, tombstoned, forgotten)

@@ -124,7 +124,7 @@ class StoryRules:
     window: timedelta
     same: Callable[[bytes, bytes], float]
     max_candidates: int = 20  # compared at most, those sharing the most keys first
-    certain: float = 0.9  # a score this high ends the search
+    certain: float = 0.9  # a score this high ends the search within that story
     per_key: int = 50  # most recent holders of one LSH key considered
     prune: int = 1000  # expired index rows removed per poll, at most
     fingerprint: Callable[[Article], bytes] | None = None  # for rows indexed before m007
@@ -146,6 +146,8 @@ class PollRecord:
     health: HealthChange | None = None  # the feed's health, when the poll changed it
     notice: str | None = None  # id of the alert that queued the health notice, if any
     alert_watches: tuple[str, ...] = ()  # the watch of each alert in ``alerts``
+    merged: tuple[tuple[int, int], ...] = ()  # (absorbed story, the older story it went into)
+    cancelled: tuple[str, ...] = ()  # alerts of earlier polls cancelled by those merges
 
 
 @dataclass(frozen=True, slots=True)
