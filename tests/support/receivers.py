@@ -72,6 +72,11 @@ class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     receiver: WebhookReceiver
 
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, address = super().get_request()  # no delayed-ACK stall (see FeedServer)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn, address
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _HttpServer
