@@ -18,10 +18,11 @@ the alerts it causes are committed together (the outbox pattern).
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from newswatch.config import PostgresUrl
 from newswatch.errors import StoreError
@@ -80,15 +81,28 @@ def open_store(database: Path | PostgresUrl) -> Store:
     return SQLiteStore(database)
 
 
+# The writes of polls: those waiting for the store thread at the same moment commit
+# together (each still all or nothing), where the engine can (SQLite's ``group``).
+_GROUPED = frozenset({"commit_poll", "commit_fetch"})
+
+
 class AsyncStore:
     """A store owned by one dedicated thread, for use from asyncio (an SQLite connection
-    belongs to the thread that opened it)."""
+    belongs to the thread that opened it).
+
+    Polls' writes that queue up while the thread is busy run as one group: one
+    transaction (``Base.group``), results handed back after its commit, so nobody acts
+    on a write before it is durable. If one of them fails, the group is rolled back and
+    each write runs again on its own: a failing poll costs only itself."""
 
     def __init__(self, database: Path | PostgresUrl) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="newswatch-db")
         self._path = database
         self._store: Store | None = None
         self.trips = 0  # calls made into the store thread (each one a hop: counted, measured)
+        self.groups: list[int] = []  # size of each group of writes committed (measured)
+        self._lock = threading.Lock()
+        self._waiting: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
 
     async def open(self) -> AsyncStore:
         """Open the database in the store thread."""
@@ -108,7 +122,43 @@ class AsyncStore:
         if store is None:
             raise StoreError("store is not open")
         self.trips += 1
-        return await self._run(_bound(store, method), *args, **kwargs)
+        bound = _bound(store, method)
+        if getattr(method, "__name__", "") in _GROUPED and hasattr(store, "group"):
+            return cast(T, await self._grouped(lambda: bound(*args, **kwargs)))
+        return await self._run(bound, *args, **kwargs)
+
+    async def _grouped(self, job: Callable[[], Any]) -> Any:
+        """Queue a write for the next group; the first write queued starts the group."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        with self._lock:
+            self._waiting.append((job, future))
+            first = len(self._waiting) == 1
+        if first:
+            loop.run_in_executor(self._executor, self._run_group, loop)
+        return await future
+
+    def _run_group(self, loop: asyncio.AbstractEventLoop) -> None:
+        """In the store thread: every write queued so far, in one transaction (or, if
+        one fails, each in its own)."""
+        with self._lock:
+            jobs, self._waiting = self._waiting, []
+        outcomes: list[tuple[bool, Any]] = []
+        if len(jobs) > 1:
+            try:
+                with cast(Any, self._store).group():
+                    outcomes = [(True, job()) for job, _ in jobs]
+            except Exception:  # all rolled back: each write again, alone
+                outcomes = []
+        if not outcomes:
+            for job, _ in jobs:
+                try:
+                    outcomes.append((True, job()))
+                except Exception as exc:
+                    outcomes.append((False, exc))
+        self.groups.append(len(jobs))
+        for (_, future), (ok, value) in zip(jobs, outcomes, strict=True):
+            loop.call_soon_threadsafe(_settle, future, ok, value)
 
     async def close(self) -> None:
         """Close the database and stop the thread."""
@@ -116,6 +166,15 @@ class AsyncStore:
             await self._run(self._store.close)
             self._store = None
         self._executor.shutdown(wait=True)
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.cancelled():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
 
 
 def _bound(store: Store, method: Callable[Concatenate[Store, P], T]) -> Callable[P, T]:

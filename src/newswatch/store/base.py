@@ -73,6 +73,7 @@ class Base:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open database {path}: {exc}") from exc
         self.db = sqlite_utils.Database(conn)
+        self._grouped = False  # inside ``group()``: writes join its transaction
         with self.db.ensure_autocommit_on():
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
@@ -104,9 +105,27 @@ class Base:
         self.close()
 
     @contextlib.contextmanager
+    def group(self) -> Iterator[None]:
+        """One transaction for several writes (``AsyncStore`` groups the polls waiting
+        for the store thread at the same moment): each ``write()`` inside joins it, and
+        they commit together — fewer commits write far fewer pages, since the LSH key
+        index pages one poll dirties are mostly the next one's. If anything inside
+        fails, all of it is rolled back (the caller then runs the writes one by one)."""
+        with self.write():
+            self._grouped = True
+            try:
+                yield
+            finally:
+                self._grouped = False
+
+    @contextlib.contextmanager
     def write(self) -> Iterator[None]:
         """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error.
-        Immediate, because a deferred one fails under concurrent writers (NOTES.md)."""
+        Immediate, because a deferred one fails under concurrent writers (NOTES.md).
+        Inside ``group()``, part of the group's transaction."""
+        if self._grouped:
+            yield
+            return
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
