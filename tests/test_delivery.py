@@ -15,7 +15,7 @@ import pytest
 
 from newswatch.config import Rate
 from newswatch.models import Delivery, DeliveryState
-from newswatch.outbox import RateLimiter, plan_units, retry_delay
+from newswatch.outbox import plan_units, rate_wait, retry_delay
 from newswatch.pipeline.deliver import Deliverer, deliver_all
 from newswatch.store import SQLiteStore
 from support.alerts import make_alert
@@ -98,15 +98,20 @@ def test_retry_delay_grows_with_jitter_and_honours_retry_after() -> None:
     assert retry_delay(base, 1, 10**9, rng) == timedelta(hours=6)
 
 
-def test_rate_limiter_allows_n_per_sliding_window() -> None:
-    """`3/10s`: three sends at once, the fourth waits until the first leaves the window."""
-    limiter, rate = RateLimiter(), Rate(3, timedelta(seconds=10))
-    for t in (0.0, 1.0, 2.0):
-        assert limiter.wait(rate, t) == 0
-        limiter.record(t)
-    assert limiter.wait(rate, 4.0) == pytest.approx(6.0)
-    assert limiter.wait(rate, 10.0) == 0
-    assert limiter.wait(None, 10.0) == 0
+def test_rate_wait_allows_n_sends_per_sliding_window() -> None:
+    """At most `messages` sends start in any `period` (whichever process made them); a
+    rate lowered by a reload counts the sends already made."""
+    rate = Rate(3, timedelta(seconds=10))
+    sends = [NOW + timedelta(seconds=s) for s in (0, 1, 2)]
+
+    def wait(rate: Rate | None, sends: list[datetime], at: float) -> float:
+        return rate_wait(rate, sends, NOW + timedelta(seconds=at)).total_seconds()
+
+    assert wait(rate, sends[:2], 2) == 0
+    assert wait(rate, sends, 4) == pytest.approx(6.0)
+    assert wait(rate, sends, 10) == 0
+    assert wait(None, sends, 4) == 0
+    assert wait(Rate(1, timedelta(seconds=10)), sends, 4) == pytest.approx(8.0)
 
 
 # --- lanes against real receivers ------------------------------------------------------

@@ -1,6 +1,6 @@
 """The database schema and the conversions between rows and values.
 
-The migrations ``m001``…``m010`` are applied in order by ``sqlite_utils``, which records each
+The migrations ``m001``…``m011`` are applied in order by ``sqlite_utils``, which records each
 applied one by its function name: never rename or reorder them, only add new ones. Here too
 are the text form of times (``iso``/``from_iso``) and the row-to-value converters every
 layer of the store shares.
@@ -280,6 +280,23 @@ def m010_claims(db: sqlite_utils.Database) -> None:
         ALTER TABLE deliveries ADD COLUMN claimed_at TEXT;
         ALTER TABLE deliveries ADD COLUMN claim_expires TEXT;
         CREATE INDEX deliveries_claimed ON deliveries(claimed_by) WHERE claimed_by IS NOT NULL;
+        """
+    )
+
+
+@migrations()
+def m011_shared_rate(db: sqlite_utils.Database) -> None:
+    """A destination's ``rate`` counted over every process on the database: the recent
+    sends to it, and how many were ever recorded (a claim records a send only if that
+    count is still what it read, so two processes never both take the last slot)."""
+    db.executescript(
+        """
+        ALTER TABLE destination_state ADD COLUMN rate_sends INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE destination_sends (
+            destination TEXT NOT NULL,
+            sent_at TEXT NOT NULL
+        );
+        CREATE INDEX destination_sends_at ON destination_sends(destination, sent_at);
         """
     )
 
