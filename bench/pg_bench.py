@@ -3,14 +3,16 @@ throwaway server (as the test suite starts it: Debian's binaries, a temporary fo
 127.0.0.1) with loopback feeds and one webhook, a fresh database per run.
 
     .venv/bin/python bench/pg_bench.py throughput [--feeds 500] [--items 20]
-        [--instances 1 2 3] [--repeat 3]
+        [--instances 1 2 3] [--repeat 3] [--no-alerts]
     .venv/bin/python bench/pg_bench.py claims [--number 2000]
     .venv/bin/python bench/pg_bench.py failover [--feeds 60] [--interval 20] [--lease 15]
         [--repeat 3]
 
 ``throughput``: one, two and three ``run --once`` at once on the same feeds, counted at the
-receiver (wall time, polls/s, alerts/s, POSTs and distinct Idempotency-Keys); runs are
-interleaved (1, 2, 3, 1, 2, 3, …) and the median of each is printed with the load.
+receiver (wall time, when the last feed fetch and the last POST arrived, polls/s,
+alerts/s, POSTs and distinct Idempotency-Keys); runs are interleaved (1, 2, 3, 1, 2, 3,
+…) and the median of each is printed with the load. ``--no-alerts``: the same feeds
+under a watch that matches nothing (the polls alone: fetch, parse, match, commit).
 
 ``claims``: what one poll's lease costs on PostgreSQL (``claim_feed``: one short write
 before the poll; its release rides in the poll's commit), beside a poll commit that
@@ -18,8 +20,9 @@ brought nothing (``commit_fetch``), a message claim with and without a rate
 (``claim_unit``) and a heartbeat; medians over batches.
 
 ``failover``: two daemons (``poll.interval``, ``poll.lease`` as given), one killed with
-SIGKILL; for each feed it polled last (or was polling), the time from the kill until the
-other fetches it. Four cases: the kill between polls or mid-poll (every fetch answered
+SIGKILL; for each feed it was polling at the kill (holding its lease), the time from the
+kill until the other fetches it, and for each other feed it had polled last, how long
+after the feed fell due the other fetches it. Four cases: the kill between polls or mid-poll (every fetch answered
 after 2 s, so the dead one holds leases; at once again after the kill), and the
 survivor on the same host (which finds the dead pid and ends its leases at its next
 heartbeat) or, simulated by renaming the dead one's host in ``instances``, on another
@@ -31,6 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -38,6 +42,7 @@ import time
 import timeit
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -83,6 +88,7 @@ def pg_server() -> Iterator[PgServer]:
 
 def throughput(server: PgServer, args: argparse.Namespace) -> None:
     times: dict[int, list[float]] = {n: [] for n in args.instances}
+    polls: dict[int, list[float]] = {n: [] for n in args.instances}
     for r in range(args.repeat):
         for n in args.instances:
             before = load()
@@ -92,21 +98,29 @@ def throughput(server: PgServer, args: argparse.Namespace) -> None:
                     Path(tmp), feeds=args.feeds, items=args.items, database=server.new_database()
                 ) as w,
             ):
+                if args.no_alerts:  # the polls alone: fetch, parse, match, commit
+                    text = w.config.read_text().replace("[Lukashenko]", "[nowhere-to-be-found]")
+                    w.config.write_text(text)
                 started = time.monotonic()
                 codes = [finish(p, 3600)[0] for p in [once(w) for _ in range(n)]]
                 elapsed = time.monotonic() - started
                 counted = w.count()
+                polled = max(t for p in w.paths for t in w.feeds.times(p)) - started
+                posted = max((r.at for r in w.hook.requests), default=started) - started
             times[n].append(elapsed)
+            polls[n].append(polled)
             print(
-                f"run {r + 1}, {n} instance(s): {elapsed:.1f} s, "
-                f"{counted.fetches / elapsed:.1f} polls/s, {counted.posts / elapsed:.0f} alerts/s;"
-                f" exit {codes}; {counted.line()}; before: {before}, after: {load()}",
+                f"run {r + 1}, {n} instance(s): {elapsed:.1f} s (last fetch at {polled:.1f} s,"
+                f" last POST at {posted:.1f} s), {counted.fetches / polled:.1f} polls/s,"
+                f" {counted.posts / elapsed:.0f} alerts/s; exit {codes}; {counted.line()};"
+                f" before: {before}, after: {load()}",
                 flush=True,
             )
     for n, values in times.items():
         print(
             f"median of {len(values)}, {n} instance(s), {args.feeds} feeds x {args.items} items:"
-            f" {statistics.median(values):.1f} s (runs: {', '.join(f'{v:.1f}' for v in values)})"
+            f" {statistics.median(values):.1f} s (runs: {', '.join(f'{v:.1f}' for v in values)}),"
+            f" the last fetch at {statistics.median(polls[n]):.1f} s"
         )
 
 
@@ -174,10 +188,19 @@ def _until(check: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
+@dataclass(frozen=True)
+class Takeover:
+    """One failover: for the feeds the killed instance was polling at the kill (its
+    leases), the seconds from the kill until the survivor fetched each; for the others
+    it polled last, the seconds from when each fell due (or the kill, if later)."""
+
+    held: list[float]
+    idle: list[float]
+
+
 def one_failover(
     server: PgServer, args: argparse.Namespace, *, mid_poll: bool, other_host: bool
-) -> list[float]:
-    """Seconds from the kill until the survivor fetches each feed the killed one had."""
+) -> Takeover:
     url = server.new_database()
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -212,16 +235,29 @@ def one_failover(
                 _until(lambda: held() == 0, 60, "the end of a round")
                 time.sleep(args.interval / 2)
             _kill(first)
-            killed = time.monotonic()
+            killed, wall = time.monotonic(), datetime.now(UTC)
             for path in w.paths:  # the survivor's fetches answered at once again (they go
                 w.feeds.routes[path].delay = 0.0  # two at a time to one host: 127.0.0.1)
             theirs = _rows(
-                url, "SELECT url FROM feeds WHERE claimed_by = %s OR polled_by = %s", [victim] * 2
+                url,
+                "SELECT url, claimed_by = %s, next_poll_at FROM feeds"
+                " WHERE claimed_by = %s OR polled_by = %s",
+                [victim] * 3,
             )
-            paths = ["/" + str(u).rpartition("/")[2] for (u,) in theirs]
+            due: dict[str, tuple[bool, float]] = {}
+            for feed, leased, next_poll in theirs:
+                at = datetime.fromisoformat(str(next_poll)) if next_poll else wall
+                wait = 0.0 if leased else max((at - wall).total_seconds(), 0.0)
+                due["/" + str(feed).rpartition("/")[2]] = (bool(leased), killed + wait)
             limit = args.lease + args.interval + 60
-            _until(lambda: all(_fetched_after(w, p, killed) for p in paths), limit, "takeover")
-            return [_fetched_after(w, p, killed) or 0.0 for p in paths]
+            _until(lambda: all(_fetched_after(w, p, killed) for p in due), limit, "takeover")
+            late = {
+                p: (_fetched_after(w, p, killed) or 0.0) + killed - t for p, (_, t) in due.items()
+            }
+            return Takeover(
+                held=[late[p] for p, (leased, _) in due.items() if leased],
+                idle=[late[p] for p, (leased, _) in due.items() if not leased],
+            )
         finally:
             if first.proc.poll() is None:
                 _kill(first)
@@ -232,6 +268,12 @@ def _fetched_after(w: World, path: str, since: float) -> float | None:
     """Seconds from ``since`` to the first fetch of ``path`` after it, if any."""
     after = [t for t in w.feeds.times(path) if t > since]
     return after[0] - since if after else None
+
+
+def _spread(values: list[float]) -> str:
+    if not values:
+        return "none"
+    return f"{len(values)}, median {statistics.median(values):.1f} s, max {max(values):.1f} s"
 
 
 def failover(server: PgServer, args: argparse.Namespace) -> None:
@@ -245,15 +287,13 @@ def failover(server: PgServer, args: argparse.Namespace) -> None:
                 one_failover(server, args, mid_poll=mid_poll, other_host=other_host)
                 for _ in range(args.repeat)
             ]
-            medians = [statistics.median(r) for r in runs]
-            worst = [max(r) for r in runs]
-            each = ", ".join(f"{m:.1f}/{x:.1f}" for m, x in zip(medians, worst, strict=True))
             print(
                 f"{'other host' if other_host else 'same host'},"
-                f" kill {'mid-poll' if mid_poll else 'between polls'}:"
-                f" its feeds ({', '.join(str(len(r)) for r in runs)}) fetched by the other after"
-                f" median {statistics.median(medians):.1f} s, at most {max(worst):.1f} s"
-                f" (per run median/max: {each}); {load()}",
+                f" kill {'mid-poll' if mid_poll else 'between polls'}, {args.repeat} runs:"
+                f" feeds it was polling, fetched by the other after the kill:"
+                f" {_spread([x for r in runs for x in r.held])};"
+                f" feeds it had polled, fetched by the other after they fell due:"
+                f" {_spread([x for r in runs for x in r.idle])}; {load()}",
                 flush=True,
             )
 
@@ -266,6 +306,7 @@ def main() -> None:
     t.add_argument("--items", type=int, default=20)
     t.add_argument("--instances", type=int, nargs="+", default=[1, 2, 3])
     t.add_argument("--repeat", type=int, default=3)
+    t.add_argument("--no-alerts", action="store_true", help="a watch that matches nothing")
     c = sub.add_parser("claims")
     c.add_argument("--number", type=int, default=2000)
     f = sub.add_parser("failover")
@@ -274,6 +315,7 @@ def main() -> None:
     f.add_argument("--lease", type=int, default=15)
     f.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # the server is stopped on the way out
     with pg_server() as server:
         {"throughput": throughput, "claims": claims, "failover": failover}[args.what](server, args)
 
