@@ -16,17 +16,18 @@ under a watch that matches nothing (the polls alone: fetch, parse, match, commit
 
 ``claims``: what one poll's lease costs on PostgreSQL (``claim_feed``: one short write
 before the poll; its release rides in the poll's commit), beside a poll commit that
-brought nothing (``commit_fetch``), a message claim with and without a rate
-(``claim_unit``) and a heartbeat; medians over batches.
+brought nothing (``commit_fetch``) and one of 20 new articles (``commit_poll``), a
+message claim with and without a rate (``claim_unit``) and a heartbeat; medians over
+batches.
 
 ``failover``: two daemons (``poll.interval``, ``poll.lease`` as given), one killed with
 SIGKILL; for each feed it was polling at the kill (holding its lease), the time from the
 kill until the other fetches it, and for each other feed it had polled last, how long
-after the feed fell due the other fetches it. Four cases: the kill between polls or mid-poll (every fetch answered
-after 2 s, so the dead one holds leases; at once again after the kill), and the
-survivor on the same host (which finds the dead pid and ends its leases at its next
-heartbeat) or, simulated by renaming the dead one's host in ``instances``, on another
-host (which waits for the lease to expire).
+after the feed fell due the other fetches it. Four cases: the kill between polls or
+mid-poll (every fetch answered after 2 s, so the dead one holds leases; at once again
+after the kill), and the survivor on the same host (which finds the dead pid and ends
+its leases at its next heartbeat) or, simulated by renaming the dead one's host in
+``instances``, on another host (which waits for the lease to expire).
 """
 
 from __future__ import annotations
@@ -159,9 +160,17 @@ def claims(server: PgServer, args: argparse.Namespace) -> None:
             claim = store.claim_unit([d], unit, me, T0, until, Pace("hook", window[0], until - T0))
             window[0] = claim.window or window[0]
 
+        batches = iter(range(10**6))
+
+        def new_articles() -> None:
+            b = next(batches)
+            fresh = [Article(URL, f"n{b}-{i}", None, None, f"t{b}-{i}") for i in range(20)]
+            store.commit_poll(URL, FeedUpdate(success=True, poller=me.id), fresh, {}, T0)
+
         cases: list[tuple[str, Callable[[], object]]] = [
             ("lease per poll (claim_feed)", lambda: store.claim_feed(URL, me, T0, until)),
             ("heartbeat (renew_instance) holding one lease, every 5 s", renew),
+            ("poll commit of 20 new articles, stories off (commit_poll)", new_articles),
             ("poll commit, no news (commit_fetch)", lambda: store.commit_fetch(URL, update, T0)),
             ("claim per message, no rate (claim_unit)", message_claim),
             ("claim per message under a rate (claim_unit + pace)", paced_claim),
@@ -241,8 +250,8 @@ def one_failover(
             theirs = _rows(
                 url,
                 "SELECT url, claimed_by = %s, next_poll_at FROM feeds"
-                " WHERE claimed_by = %s OR polled_by = %s",
-                [victim] * 3,
+                " WHERE claimed_by = %s OR (polled_by = %s AND claimed_by IS NULL)",
+                [victim] * 3,  # not those the survivor polls now: they are its own already
             )
             due: dict[str, tuple[bool, float]] = {}
             for feed, leased, next_poll in theirs:
