@@ -201,6 +201,36 @@ def test_failing_destination_pauses_as_a_whole_others_go_on(tmp_path: Path) -> N
     assert state.paused_until >= clock.now - timedelta(seconds=1) + timedelta(seconds=15)
 
 
+def test_a_pause_another_process_sets_mid_pass_stops_this_one(tmp_path: Path) -> None:
+    """While this process's first send is in flight, another process's send to the same
+    destination fails and pauses it for 30 s: the first send's success does not end that
+    pause, and no further message is claimed; the rest stays pending."""
+    with WebhookReceiver() as hook:
+        settings = make_settings(tmp_path, f"- {{name: hook, type: webhook, url: '{hook.url}'}}")
+        seed(settings, 3)
+        until = datetime.now(UTC) + timedelta(seconds=30)
+        hook_record = hook.record
+
+        def paused_elsewhere(request):  # type: ignore[no-untyped-def]
+            if not hook.requests:  # as the first message arrives, another process fails
+                with SQLiteStore(settings.database) as other:
+                    other.pause_destination("hook", "HTTP 429 (another process)", until)
+            return hook_record(request)
+
+        hook.record = paused_elsewhere  # type: ignore[method-assign]
+
+        async def once() -> None:
+            async with runtime(settings) as rt:
+                await deliver_all(rt)
+
+        asyncio.run(once())
+    assert len(hook.requests) == 1
+    assert states(settings) == {"hook": [DeliveryState.SENT, *[DeliveryState.PENDING] * 2]}
+    with SQLiteStore(settings.database) as store:
+        state = store.destination_state("hook")
+    assert (state.paused_until, state.failures) == (until, 1)
+
+
 def test_slow_destination_never_delays_another(tmp_path: Path) -> None:
     """While one destination hangs on a send, another one's alerts are all delivered."""
     with silent_server() as never, WebhookReceiver() as good:

@@ -193,3 +193,22 @@ def test_no_message_is_claimed_while_another_instance_paused_the_destination(
     refused = store.claim_unit([d], unit_of(store, d), A, T0, T0 + LEASE)
     assert not refused.claimed and refused.paused_until == until
     assert store.claim_unit([d], unit_of(store, d), A, until, until + LEASE).claimed
+
+
+def test_a_success_does_not_end_a_pause_set_while_it_was_in_flight(
+    store_with_alert: tuple[Store, int],
+) -> None:
+    """B's failure paused the destination while A's send was in flight: A's success
+    leaves that pause (and the failure count) alone; a success after it ends it."""
+    store, d1 = store_with_alert
+    d2 = second_alert(store)
+    assert store.claim_unit([d1], unit_of(store, d1), A, T0, T0 + LEASE).claimed
+    until = T0 + timedelta(seconds=30)
+    store.pause_destination("hook", "HTTP 429", until)
+    store.mark_sent(d1, T0 + SECOND, "hook")
+    state = store.destination_state("hook")
+    assert (state.paused_until, state.failures, state.last_error) == (until, 1, "HTTP 429")
+    assert store.claim_unit([d2], unit_of(store, d2), A, until, until + LEASE).claimed
+    store.mark_sent(d2, until + SECOND, "hook")
+    state = store.destination_state("hook")
+    assert (state.paused_until, state.failures, state.last_error) == (None, 0, None)

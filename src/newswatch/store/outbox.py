@@ -265,10 +265,16 @@ def assign_units(db: Db, units: Mapping[str, Sequence[int]]) -> None:
             )
 
 
+# The destination's row says it is paused now (by a failure that came after the send began).
+_LIVE_PAUSE = "destination_state.paused_until > :now"
+
+
 def mark_sent(
     db: Db, delivery_ids: int | Sequence[int], now: datetime, destination: str | None = None
 ) -> None:
-    """The destination accepted these deliveries (one message); it is no longer paused."""
+    """The destination accepted these deliveries (one message); it is no longer paused —
+    unless another process's send failed while this one was in flight and paused it
+    until later: that pause (its ``Retry-After``, say) is newer news, and holds."""
     with db.write():
         db.executemany(
             "UPDATE deliveries SET state = 'sent', sent_at = ?, attempts = attempts + 1, "
@@ -277,11 +283,13 @@ def mark_sent(
         )
         if destination is not None:
             db.execute(
-                "INSERT INTO destination_state (name, failures, last_success_at) "
-                "VALUES (?, 0, ?) ON CONFLICT (name) DO UPDATE SET failures = 0, "
-                "paused_until = NULL, last_error = NULL, "
-                "last_success_at = excluded.last_success_at",
-                [destination, iso(now)],
+                "INSERT INTO destination_state (name, failures, last_success_at)"
+                " VALUES (:name, 0, :now) ON CONFLICT (name) DO UPDATE SET"
+                f" failures = CASE WHEN {_LIVE_PAUSE} THEN destination_state.failures ELSE 0 END,"
+                f" last_error = CASE WHEN {_LIVE_PAUSE} THEN destination_state.last_error END,"
+                f" paused_until = CASE WHEN {_LIVE_PAUSE} THEN destination_state.paused_until END,"
+                " last_success_at = excluded.last_success_at",
+                {"name": destination, "now": iso(now)},
             )
 
 
