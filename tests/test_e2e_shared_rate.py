@@ -37,8 +37,9 @@ def test_two_processes_together_keep_a_destinations_rate(
     tmp_path: Path, engine: str, request: pytest.FixtureRequest
 ) -> None:
     """30 alerts, ``rate: 3/s``, two processes sending side by side (each sends some):
-    any 2 s hold at most 6 arrivals (one more allowed for timing jitter; a limiter per
-    process lets 12 through), and the 30 take at least 9 s (7.5 allowed)."""
+    any 2 s hold at most 6 arrivals (two more allowed for timing jitter at the window's
+    edges; a limiter per process lets 12 and more through), and the 30 take at least 9 s
+    (7.5 allowed; about 4.5 with a limiter per process)."""
     database = "state.db" if engine == "sqlite" else request.getfixturevalue("pg_url")
     with world(tmp_path, feeds=6, items=5, database=database, rate=f"{RATE}/s") as w:
         w.hook.script(Reply(503, {"Retry-After": "1"}))
@@ -51,5 +52,5 @@ def test_two_processes_together_keep_a_destinations_rate(
     assert (counted.posts, counted.distinct) == (ALERTS, ALERTS), errs
     sent = [int(m.group(1)) for e in errs if (m := re.search(r"Deliveries: (\d+) sent", e))]
     assert len(sent) == 2 and min(sent) > 0 and sum(sent) == ALERTS, errs
-    assert busiest(times, 2.0) <= 2 * RATE + 1, [round(t - times[0], 2) for t in times]
+    assert busiest(times, 2.0) <= 2 * RATE + 2, [round(t - times[0], 2) for t in times]
     assert times[-1] - times[0] >= 7.5
