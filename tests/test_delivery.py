@@ -15,7 +15,7 @@ import pytest
 
 from newswatch.config import Rate
 from newswatch.models import Delivery, DeliveryState
-from newswatch.outbox import RateLimiter, plan_units, retry_delay
+from newswatch.outbox import plan_units, rate_wait, retry_delay
 from newswatch.pipeline.deliver import Deliverer, deliver_all
 from newswatch.store import SQLiteStore
 from support.alerts import make_alert
@@ -98,15 +98,20 @@ def test_retry_delay_grows_with_jitter_and_honours_retry_after() -> None:
     assert retry_delay(base, 1, 10**9, rng) == timedelta(hours=6)
 
 
-def test_rate_limiter_allows_n_per_sliding_window() -> None:
-    """`3/10s`: three sends at once, the fourth waits until the first leaves the window."""
-    limiter, rate = RateLimiter(), Rate(3, timedelta(seconds=10))
-    for t in (0.0, 1.0, 2.0):
-        assert limiter.wait(rate, t) == 0
-        limiter.record(t)
-    assert limiter.wait(rate, 4.0) == pytest.approx(6.0)
-    assert limiter.wait(rate, 10.0) == 0
-    assert limiter.wait(None, 10.0) == 0
+def test_rate_wait_allows_n_sends_per_sliding_window() -> None:
+    """At most `messages` sends start in any `period` (whichever process made them); a
+    rate lowered by a reload counts the sends already made."""
+    rate = Rate(3, timedelta(seconds=10))
+    sends = [NOW + timedelta(seconds=s) for s in (0, 1, 2)]
+
+    def wait(rate: Rate | None, sends: list[datetime], at: float) -> float:
+        return rate_wait(rate, sends, NOW + timedelta(seconds=at)).total_seconds()
+
+    assert wait(rate, sends[:2], 2) == 0
+    assert wait(rate, sends, 4) == pytest.approx(6.0)
+    assert wait(rate, sends, 10) == 0
+    assert wait(None, sends, 4) == 0
+    assert wait(Rate(1, timedelta(seconds=10)), sends, 4) == pytest.approx(8.0)
 
 
 # --- lanes against real receivers ------------------------------------------------------
@@ -194,6 +199,36 @@ def test_failing_destination_pauses_as_a_whole_others_go_on(tmp_path: Path) -> N
     store.close()
     assert state.failures == 1 and state.paused_until is not None
     assert state.paused_until >= clock.now - timedelta(seconds=1) + timedelta(seconds=15)
+
+
+def test_a_pause_another_process_sets_mid_pass_stops_this_one(tmp_path: Path) -> None:
+    """While this process's first send is in flight, another process's send to the same
+    destination fails and pauses it for 30 s: the first send's success does not end that
+    pause, and no further message is claimed; the rest stays pending."""
+    with WebhookReceiver() as hook:
+        settings = make_settings(tmp_path, f"- {{name: hook, type: webhook, url: '{hook.url}'}}")
+        seed(settings, 3)
+        until = datetime.now(UTC) + timedelta(seconds=30)
+        hook_record = hook.record
+
+        def paused_elsewhere(request):  # type: ignore[no-untyped-def]
+            if not hook.requests:  # as the first message arrives, another process fails
+                with SQLiteStore(settings.database) as other:
+                    other.pause_destination("hook", "HTTP 429 (another process)", until)
+            return hook_record(request)
+
+        hook.record = paused_elsewhere  # type: ignore[method-assign]
+
+        async def once() -> None:
+            async with runtime(settings) as rt:
+                await deliver_all(rt)
+
+        asyncio.run(once())
+    assert len(hook.requests) == 1
+    assert states(settings) == {"hook": [DeliveryState.SENT, *[DeliveryState.PENDING] * 2]}
+    with SQLiteStore(settings.database) as store:
+        state = store.destination_state("hook")
+    assert (state.paused_until, state.failures) == (until, 1)
 
 
 def test_slow_destination_never_delays_another(tmp_path: Path) -> None:

@@ -69,7 +69,8 @@ def test_status_and_alerts_show_who_is_polling_and_sending(tmp_path: Path) -> No
             store.claim_feed(w.feeds.url(w.paths[0]), me, now, now + timedelta(hours=1))
             store.execute("UPDATE deliveries SET state = 'pending', next_attempt_at = ?", [now])
             (d,) = store.due_for("hook", now + timedelta(seconds=1))
-            assert store.claim_unit([d.id], d.unit or "", me, now, now + timedelta(hours=1))
+            claim = store.claim_unit([d.id], d.unit or "", me, now, now + timedelta(hours=1))
+            assert claim.claimed
         status = newswatch(w.config, "status").stdout
         status_json = json.loads(newswatch(w.config, "status", "--json").stdout)
         alerts = newswatch(w.config, "alerts").stdout

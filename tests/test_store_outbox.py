@@ -49,7 +49,8 @@ def test_schedule_retry_makes_the_delivery_due_at_its_time(store: Store) -> None
 
 
 def test_pause_destination_counts_failures_until_a_success(store: Store) -> None:
-    """Each pause counts one more failure and sets the pause; a sent message ends it."""
+    """Each pause counts one more failure and sets the pause; a message sent once it is
+    over ends it and the count."""
     store.pause_destination("hook", "HTTP 503", NOW + timedelta(minutes=1))
     store.pause_destination("hook", "HTTP 502", NOW + timedelta(minutes=2))
     state = store.destination_state("hook")
@@ -58,8 +59,9 @@ def test_pause_destination_counts_failures_until_a_success(store: Store) -> None
         NOW + timedelta(minutes=2),
         "HTTP 502",
     )
-    store.mark_sent([], NOW, "hook")
-    assert store.destination_state("hook").paused_until is None
+    store.mark_sent([], NOW + timedelta(minutes=2), "hook")
+    state = store.destination_state("hook")
+    assert (state.failures, state.paused_until) == (0, None)
 
 
 def test_give_up_older_gives_up_only_the_old_pending_ones(store: Store) -> None:

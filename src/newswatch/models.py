@@ -186,15 +186,28 @@ class Delivery:
 
 
 @dataclass(frozen=True, slots=True)
+class SendWindow:
+    """A destination's recent sends as its ``rate`` counts them, by every process on the
+    database: ``sends``, their start times (oldest first), and ``version``, how many
+    sends were ever recorded. A send is recorded only if the version is still the one
+    its process read, so the window a process decided on is the one it adds to."""
+
+    version: int = 0
+    sends: tuple[datetime, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class DestinationState:
     """What the outbox remembers about one destination: a destination that failed is
-    paused as a whole until ``paused_until``, its wait growing with ``failures``."""
+    paused as a whole until ``paused_until``, its wait growing with ``failures``; its
+    recent sends (``window``) for its rate."""
 
     name: str
     failures: int = 0  # consecutive failed attempts
     paused_until: datetime | None = None
     last_error: str | None = None
     last_success_at: datetime | None = None
+    window: SendWindow = SendWindow()
 
 
 @dataclass(frozen=True, slots=True)

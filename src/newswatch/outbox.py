@@ -3,7 +3,8 @@
 - A message ("unit") is one alert, or a digest of several alerts of one watch. Deliveries
   already given a unit keep it, so a message that may have reached its destination is only
   ever sent again as the very same message, with the same Idempotency-Key / Message-ID.
-- ``rate`` caps the messages per period (:class:`RateLimiter`); when more than ``burst``
+- ``rate`` caps the messages per period (:func:`rate_wait`), counted over the sends of
+  every process on the database (the store keeps that window); when more than ``burst``
   alerts wait at once, they go as digests (one message per watch) instead of one by one; a
   watch (or a destination) with ``digest`` collects its alerts for that long, then sends
   them as one (:func:`plan_units`).
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -151,26 +152,14 @@ def retry_delay(
     return doubled(backoff, failures, MAX_DELAY) * (0.5 + rng.random() / 2)
 
 
-class RateLimiter:
-    """At most ``rate.messages`` sends in any ``rate.period``: a sliding window of the
-    last send times (monotonic seconds)."""
-
-    def __init__(self) -> None:
-        self._sent: deque[float] = deque()
-
-    def wait(self, rate: Rate | None, now: float) -> float:
-        """Seconds to wait before the next send may start."""
-        if rate is None:
-            return 0.0
-        period = rate.period.total_seconds()
-        while self._sent and self._sent[0] <= now - period:
-            self._sent.popleft()
-        while len(self._sent) > rate.messages:  # the rate was lowered by a reload
-            self._sent.popleft()
-        if len(self._sent) < rate.messages:
-            return 0.0
-        return self._sent[0] + period - now
-
-    def record(self, now: float) -> None:
-        """A send started at ``now``."""
-        self._sent.append(now)
+def rate_wait(rate: Rate | None, sends: Sequence[datetime], now: datetime) -> timedelta:
+    """How long until the next send may start: at most ``rate.messages`` sends start in
+    any ``rate.period`` (a sliding window over ``sends``, the start times of the recent
+    sends to the destination, whichever process made them). Zero when it may start now
+    or there is no rate. A rate lowered by a reload counts the sends already made."""
+    if rate is None:
+        return timedelta(0)
+    recent = sorted(t for t in sends if t > now - rate.period)
+    if len(recent) < rate.messages:
+        return timedelta(0)
+    return max(recent[-rate.messages] + rate.period - now, timedelta(0))

@@ -52,12 +52,13 @@ class Reply:
 
 @dataclass(frozen=True)
 class ReceivedRequest:
-    """One request as it arrived: method, path, headers in order, raw body."""
+    """One request as it arrived: method, path, headers in order, raw body, and when."""
 
     method: str
     path: str
     headers: list[tuple[str, str]]
     body: bytes
+    at: float = field(default_factory=time.monotonic)  # when it arrived (time.monotonic)
 
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""

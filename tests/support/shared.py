@@ -119,11 +119,13 @@ def world(
     seed: int = 16,
     database: str = "state.db",
     copies: Sequence[str] = (),
+    rate: str | None = None,
 ) -> Iterator[World]:
     """``feeds`` feeds of ``items`` matching items each, one webhook (answering after
-    ``answer_delay`` seconds), a config with every feed due at once, on ``database`` (an
-    SQLite file beside the config, or a PostgreSQL URL). With ``copies`` every feed
-    carries one item per text in it, and stories are on: copies of the same stories."""
+    ``answer_delay`` seconds; at most ``rate``, e.g. ``3/s``, if given), a config with
+    every feed due at once, on ``database`` (an SQLite file beside the config, or a
+    PostgreSQL URL). With ``copies`` every feed carries one item per text in it, and
+    stories are on: copies of the same stories."""
     rng = random.Random(seed)
     with FeedServer() as server, WebhookReceiver(default=Reply(delay=answer_delay)) as hook:
         paths = [f"/f{n}.xml" for n in range(feeds)]
@@ -154,6 +156,7 @@ def world(
                 type: webhook
                 url: {hook.url}
             """)
+            + (f"    rate: {rate}\n" if rate else "")
         )
         yield World(server, hook, config, paths, len(copies) or feeds * items)
 

@@ -124,15 +124,19 @@ def open_store(settings: Settings) -> Store:
 
 
 def existing_store(settings: Settings) -> Store:
-    """The store of ``settings`` for a command that only reads: never created here; a
-    missing database file is an error that names its path (exit 1). (A PostgreSQL database
-    is the server's to create; opening an empty one migrates it.)"""
+    """The store of ``settings`` for a command that only reads: never created or migrated
+    here (SPEC §2). A missing database file, a PostgreSQL database without newswatch's
+    tables and one an older newswatch made are errors that name the database and what to
+    run (exit 1)."""
     if isinstance(settings.database, Path) and not settings.database.exists():
         fail(
             f"no database at {settings.database}: newswatch has not run with this "
             "configuration yet (`newswatch run --once` creates it)"
         )
-    return open_store(settings)
+    try:
+        return open_database(settings.database, migrate=False)
+    except NewswatchError as exc:
+        fail(str(exc))
 
 
 def echo_json(record: Mapping[str, Any]) -> None:

@@ -3,7 +3,7 @@
 Each destination has its own lane, so one slow or failing destination never delays the
 others. One pass of a lane:
 
-    store.due_for -> outbox.plan_units -> store.assign_units -> rate limit
+    store.due_for -> outbox.plan_units -> store.assign_units -> outbox.rate_wait
         -> store.claim_unit -> notifier.send / send_digest
         -> store.mark_sent / mark_dead / schedule_retry (which end the claim)
 
@@ -14,14 +14,22 @@ the outbox, is left alone. A claim is renewed while the send runs (``Presence``)
 process dies mid-send it expires, and the next claimant resends that message alone, under
 the same key.
 
+A destination's ``rate`` holds across those processes: its recent sends are in the
+database (``DestinationState.window``); the lane waits until ``outbox.rate_wait`` allows
+a send on the window it read, and the claim records the send only if no other process
+recorded one since (else the lane decides again on the window the other one made). A
+pause after a failure is in the database too: a claim is refused while the destination
+is paused, whichever process paused it.
+
 Which message each delivery goes in is committed *before* anything is sent (see
 ``newswatch.outbox``, which makes every decision here without I/O). A transient failure
 pauses the whole destination until its retry time; a permanent one marks that message's
 deliveries dead. A delivery is given up after the destination's ``max_attempts``, or when
 it fails after waiting longer than ``max_age``.
 
-Nothing here reads the wall clock or the environment: time comes from ``ctx.clock``; the
-rate limiter measures intervals with the event loop's monotonic clock.
+Nothing here reads the wall clock or the environment: time comes from ``ctx.clock`` (the
+rate's window too: send times are compared across processes, and hosts, so they are wall
+clock times; hosts sharing a database keep their clocks in sync, as for the claims).
 """
 
 from __future__ import annotations
@@ -35,13 +43,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from newswatch.config import Destination, Settings
+from newswatch.config import Destination, Rate, Settings
 from newswatch.errors import PermanentDeliveryError, TransientDeliveryError
-from newswatch.models import Digest
+from newswatch.models import DestinationState, Digest, SendWindow
 from newswatch.notify import Notifier
-from newswatch.outbox import DeliveryReport, Plan, RateLimiter, Unit, plan_units, retry_delay
+from newswatch.outbox import DeliveryReport, Plan, Unit, plan_units, rate_wait, retry_delay
 from newswatch.redact import redact_text
-from newswatch.store import AsyncStore, Instance, Store
+from newswatch.store import AsyncStore, Instance, Pace, Store, UnitClaim
 from newswatch.text import plural
 
 log = logging.getLogger(__name__)
@@ -76,7 +84,6 @@ class Lane:
 
     ctx: DeliveryContext
     name: str
-    limiter: RateLimiter = field(default_factory=RateLimiter)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     on_report: Callable[[str, DeliveryReport], None] | None = None  # after every pass
     recovered: bool = False  # the recovery after the last failure has been logged
@@ -107,7 +114,7 @@ class Lane:
         )
         if plan.assign:
             await store.call(Store.assign_units, plan.assign)
-        report, paused = await self._send_units(plan.units, dest, state.failures, stopping)
+        report, paused = await self._send_units(plan.units, dest, state, stopping)
         if paused:
             state = await store.call(Store.destination_state, self.name)
             until = state.paused_until or self.ctx.clock()
@@ -120,37 +127,60 @@ class Lane:
         self,
         units: Sequence[Unit],
         dest: Destination,
-        failures: int,
+        state: DestinationState,
         stopping: asyncio.Event | None,
     ) -> tuple[DeliveryReport, bool]:
+        """Send the pass's messages in order; whether the destination is paused now."""
         report = DeliveryReport()
-        loop = asyncio.get_running_loop()
+        window = state.window
         for unit in units:
             if stopping is not None and stopping.is_set():
                 break
-            while (delay := self.limiter.wait(dest.rate, loop.time())) > 0:
-                await _sleep(delay, stopping)
-                if stopping is not None and stopping.is_set():
-                    return report, False
-            if not await self._claim(unit):
+            claim = await self._claim(unit, dest.rate, window, stopping)
+            if claim is None:  # stopping while it waited for the rate
+                return report, False
+            if claim.paused_until is not None:  # another process's send failed
+                return report, True
+            window = claim.window or window
+            if not claim.claimed:
                 continue
-            self.limiter.record(loop.time())
-            outcome, paused = await self._send(unit, dest, failures)
+            outcome, paused = await self._send(unit, dest, state.failures)
             report += outcome
             if paused:
                 return report, True
         return report, False
 
-    async def _claim(self, unit: Unit) -> bool:
-        """Claim the message's deliveries for this process; False when another process
-        sends it (or the outbox changed since the pass read it): then it is left alone."""
-        now = self.ctx.clock()
-        claimed = await self.ctx.store.call(
-            Store.claim_unit, unit.ids, unit.key, self.ctx.me, now, now + self.ctx.lease
-        )
-        if not claimed:
+    async def _claim(
+        self,
+        unit: Unit,
+        rate: Rate | None,
+        window: SendWindow,
+        stopping: asyncio.Event | None,
+    ) -> UnitClaim | None:
+        """Wait until the destination's rate allows a send (counting every process's
+        recent sends, ``window``), then claim the message for this process; None when
+        stopping meanwhile. Refused because another process sent to the destination
+        first, it waits again on the window that send made; refused because another
+        process sends this message (or the outbox changed since the pass read it), the
+        message is left alone."""
+        while True:
+            now = self.ctx.clock()
+            delay = rate_wait(rate, window.sends, now).total_seconds()
+            if delay > 0:
+                await _sleep(delay, stopping)
+                if stopping is not None and stopping.is_set():
+                    return None
+                continue
+            pace = Pace(self.name, window, rate.period) if rate is not None else None
+            claim = await self.ctx.store.call(
+                Store.claim_unit, unit.ids, unit.key, self.ctx.me, now, now + self.ctx.lease, pace
+            )
+            if not claim.raced or claim.window is None:
+                break
+            window = claim.window
+        if not claim.claimed and claim.paused_until is None:
             log.debug("message left to another process destination=%s unit=%s", self.name, unit.key)
-        return claimed
+        return claim
 
     async def _send(
         self, unit: Unit, dest: Destination, failures: int

@@ -36,12 +36,14 @@ from newswatch.store.values import (
     HealthNotice,
     HealthRules,
     Instance,
+    Pace,
     PendingAlert,
     PollRecord,
     PruneReport,
     StoredArticle,
     StoryCopy,
     StoryRules,
+    UnitClaim,
 )
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "HealthNotice",
     "HealthRules",
     "Instance",
+    "Pace",
     "PendingAlert",
     "PollRecord",
     "PruneReport",
@@ -61,6 +64,7 @@ __all__ = [
     "StoredArticle",
     "StoryCopy",
     "StoryRules",
+    "UnitClaim",
     "from_iso",
     "iso",
     "migrations",
@@ -71,14 +75,17 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def open_store(database: Path | PostgresUrl) -> Store:
+def open_store(database: Path | PostgresUrl, *, migrate: bool = True) -> Store:
     """The store ``database:`` names: an SQLite file, or a PostgreSQL database (psycopg
-    is imported only then)."""
+    is imported only then), migrated to this version's schema. With ``migrate=False``
+    (for the commands that only read) nothing is created or migrated: a database without
+    newswatch's tables, or an older one, is refused with a StoreError that says what to
+    run. (A missing SQLite file is the caller's to refuse: opening creates it.)"""
     if isinstance(database, PostgresUrl):
         from newswatch.store.postgres import PostgresStore
 
-        return PostgresStore(database.secret)
-    return SQLiteStore(database)
+        return PostgresStore(database.secret, migrate=migrate)
+    return SQLiteStore(database, migrate=migrate)
 
 
 # The writes of polls: those waiting for the store thread at the same moment commit

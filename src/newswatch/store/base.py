@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Protocol, Self
+from typing import Any, Concatenate, ParamSpec, Protocol, Self, TypeVar
 
 import sqlite_utils
 
@@ -21,6 +21,8 @@ from newswatch.store.schema import migrations
 
 Row = dict[str, Any]  # a row as read: column name -> value
 Params = Sequence[Any] | dict[str, Any]  # ``?`` (a sequence) or ``:name`` (a dict) parameters
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class Result(Protocol):
@@ -61,25 +63,57 @@ class Db(Protocol):
         """Inside a write: hold the story decision (which article is new, which story it
         joins) until the commit, so two writers never decide it from the same snapshot."""
 
+    def lock_rows(self, table: str, where: str, params: Params = ()) -> None:
+        """Inside a write, before changing several rows of ``table`` (those ``where``
+        selects): lock them in the order of their ids. Every write that changes several
+        rows of one table takes them in that one order, so two writers never each hold a
+        row the other waits for (a deadlock)."""
+
+    def unit(self, work: Callable[Concatenate[Db, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``work(self, …)``, a unit of work (one write and what it reads): where the
+        engine may abort a write to break a deadlock, run again, whole."""
+        ...
+
+
+def refuse_old(shown: object, pending: Sequence[str], *, elsewhere: str = "") -> None:
+    """For a command that only reads: refuse a database it would have to create or
+    migrate first (SPEC §2), saying what to run instead (``elsewhere``: another way to
+    fill an empty one)."""
+    if not pending:
+        return
+    if any(name.startswith("m001") for name in pending):
+        raise StoreError(
+            f"database {shown} has no newswatch tables yet: `newswatch run` (or `run "
+            f"--once`) creates them{elsewhere}"
+        )
+    raise StoreError(
+        f"database {shown} was made by an older newswatch (migrations pending: "
+        f"{', '.join(pending)}): `newswatch run` (or `run --once`) upgrades it"
+    )
+
 
 class Base:
-    """One connection, opened and migrated. Not thread-safe: one thread uses one Base."""
+    """One connection, opened and migrated. Not thread-safe: one thread uses one Base.
+    With ``migrate=False`` (the commands that only read) a database that is not up to
+    date is refused instead."""
 
-    def __init__(self, path: Path, *, busy_timeout: float = 30.0) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float = 30.0, migrate: bool = True) -> None:
         self.path = path
+        self._writing = False
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(path), timeout=busy_timeout)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open database {path}: {exc}") from exc
         self.db = sqlite_utils.Database(conn)
-        self._grouped = False  # inside ``group()``: writes join its transaction
         with self.db.ensure_autocommit_on():
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             # Off while migrating: a migration may rebuild a table (SQLite's ALTER
             # procedure), which must not cascade; checked before the commit instead.
             self.db.execute("PRAGMA foreign_keys=OFF")
+        if not migrate:
+            self._refuse_old()
         self._migrate()
         with self.db.ensure_autocommit_on():
             self.db.execute("PRAGMA foreign_keys=ON")
@@ -93,6 +127,14 @@ class Base:
             broken = self.db.execute("PRAGMA foreign_key_check").fetchall()
             if broken:
                 raise StoreError(f"database {self.path}: migration broke references: {broken}")
+
+    def _refuse_old(self) -> None:
+        """Refuse (and close) a database with migrations pending."""
+        try:
+            refuse_old(self.path, [m.name for m in migrations.pending(self.db)])
+        except StoreError:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         """Close the connection."""
@@ -111,25 +153,22 @@ class Base:
         they commit together — fewer commits write far fewer pages, since the LSH key
         index pages one poll dirties are mostly the next one's. If anything inside
         fails, all of it is rolled back (the caller then runs the writes one by one)."""
-        with self.write():
-            self._grouped = True
-            try:
-                yield
-            finally:
-                self._grouped = False
+        with self.write():  # the writes inside join it
+            yield
 
     @contextlib.contextmanager
     def write(self) -> Iterator[None]:
         """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on error.
-        Immediate, because a deferred one fails under concurrent writers (NOTES.md).
-        Inside ``group()``, part of the group's transaction."""
-        if self._grouped:
+        Immediate, because a deferred one fails under concurrent writers (NOTES.md). A
+        write inside a write (or a ``group()``) is part of it."""
+        if self._writing:
             yield
             return
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise StoreError(f"database {self.path} is busy or unwritable: {exc}") from exc
+        self._writing = True
         try:
             yield
         except BaseException:
@@ -137,6 +176,8 @@ class Base:
             raise
         else:
             self.db.commit()
+        finally:
+            self._writing = False
 
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
         """Run one statement."""
@@ -155,6 +196,14 @@ class Base:
 
     def lock_stories(self) -> None:
         """Nothing to do: ``BEGIN IMMEDIATE`` already makes one writer at a time."""
+
+    def lock_rows(self, table: str, where: str, params: Params = ()) -> None:
+        """Nothing to do: a ``BEGIN IMMEDIATE`` write holds the whole database."""
+
+    def unit(self, work: Callable[Concatenate[Db, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``work`` once: SQLite never aborts a write for a deadlock (one writer at a
+        time; a busy database is waited for)."""
+        return work(self, *args, **kwargs)
 
     def query(self, sql: str, params: Params = ()) -> list[Row]:
         """All rows of a query, read at once (so the caller may write while it iterates)."""

@@ -61,6 +61,7 @@ def beat(db: Db, me: Instance, now: datetime, until: datetime) -> list[Instance]
             "UPDATE instances SET seen_at = :now, expires_at = :until WHERE id = :me", params
         )
         for table in ("feeds", "deliveries"):
+            db.lock_rows(table, "claimed_by = :me", params)
             db.execute(f"UPDATE {table} SET claim_expires = :until WHERE claimed_by = :me", params)
     return others(db, me, (from_iso(last["seen_at"]) if last else None) or now)
 
@@ -84,6 +85,7 @@ def retire(db: Db, ids: Sequence[str], now: datetime) -> int:
     ended = 0
     with db.write():
         for table in ("feeds", "deliveries"):
+            db.lock_rows(table, f"claimed_by IN ({marks})", list(ids))
             cursor = db.execute(
                 f"UPDATE {table} SET {_RELEASE} WHERE claimed_by IN ({marks})", list(ids)
             )
@@ -150,20 +152,28 @@ def finish_poll(db: Db, feed: int, poller: str | None) -> None:
     )
 
 
+# The destination of a delivery is not paused after a failure (of any process's send).
+_NOT_PAUSED = (
+    "NOT EXISTS (SELECT 1 FROM destination_state s WHERE s.name = deliveries.destination"
+    " AND s.paused_until > :now)"
+)
+
+
 def claim_unit(
     db: Db, ids: Sequence[int], unit: str, me: Instance, now: datetime, until: datetime
 ) -> bool:
     """Claim the deliveries of one message (``unit``) for a send by ``me`` until
     ``until``, in one write: all of them or none. Refused when another process sends
     any of them now, or any was sent, failed, rescheduled or put in another message
-    since the caller read the outbox."""
+    since the caller read the outbox, or their destination is paused."""
     params: dict[str, Any] = {"me": me.id, "now": iso(now), "until": iso(until), "unit": unit}
     marks = ", ".join(f":d{n}" for n in range(len(ids)))
-    params |= {f"d{n}": i for n, i in enumerate(ids)}
+    params |= {f"d{n}": i for n, i in enumerate(sorted(ids))}
     with db.write():
         taken = db.query(
             f"UPDATE deliveries SET {_CLAIM} WHERE id IN ({marks}) AND state = 'pending'"
-            f" AND unit = :unit AND next_attempt_at <= :now AND {_FREE} RETURNING id",
+            f" AND unit = :unit AND next_attempt_at <= :now AND {_FREE} AND {_NOT_PAUSED}"
+            " RETURNING id",
             params,
         )
         if len(taken) == len(set(ids)):

@@ -30,6 +30,7 @@ TABLES = (
     "alerts",
     "deliveries",
     "destination_state",
+    "destination_sends",
     "story_index",
     "story_keys",
 )

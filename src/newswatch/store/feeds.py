@@ -18,14 +18,26 @@ from newswatch.store.values import FeedUpdate
 
 
 def ensure(db: Db, feeds: Iterable[tuple[str, str | None]]) -> None:
-    """Make sure each configured feed (url, name) has a state row with its current name."""
+    """Make sure each configured feed (url, name) has a state row with its current name.
+    Writes only what changed, so a reload that renames nothing locks no row (another
+    instance may be renewing its claims on them); renamed rows are locked in id order,
+    new ones inserted in URL order (the order every instance uses)."""
+    wanted = {url: name or "" for url, name in feeds}
     with db.write():
-        for url, name in feeds:
-            db.execute(
-                "INSERT INTO feeds (url, current_url, name) VALUES (?, ?, ?) "
-                "ON CONFLICT (url) DO UPDATE SET name = excluded.name",
-                [url, url, name or ""],
+        known = {r["url"]: r["name"] for r in db.query("SELECT url, name FROM feeds")}
+        renamed = [u for u, name in wanted.items() if u in known and known[u] != name]
+        if renamed:
+            marks = ", ".join("?" for _ in renamed)
+            db.lock_rows("feeds", f"url IN ({marks})", renamed)
+            db.executemany(
+                "UPDATE feeds SET name = ? WHERE url = ?", [(wanted[u], u) for u in renamed]
             )
+        new = sorted(u for u in wanted if u not in known)
+        db.executemany(
+            "INSERT INTO feeds (url, current_url, name) VALUES (?, ?, ?) "
+            "ON CONFLICT (url) DO UPDATE SET name = excluded.name",
+            [(u, u, wanted[u]) for u in new],
+        )
 
 
 def state(db: Db, url: str) -> FeedState:

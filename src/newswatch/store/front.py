@@ -2,7 +2,9 @@
 engine: a thin front over the table groups (``feeds``, ``articles``, ``stories``,
 ``outbox``, ``notices``, ``claims``) and the units of work that span them (``units``),
 run on the engine's :class:`~newswatch.store.base.Db` (the store itself: each engine's
-store is its ``Db`` with this front). The SQL lives in the table groups, not here.
+store is its ``Db`` with this front). The SQL lives in the table groups, not here. Each
+method that writes is one unit of work (``Db.unit``: on PostgreSQL it runs again, whole,
+if the server aborted it to break a deadlock).
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from newswatch.store.values import (
     FeedUpdate,
     HealthRules,
     Instance,
+    Pace,
     PendingAlert,
     PollRecord,
     PruneReport,
     StoredArticle,
     StoryCopy,
     StoryRules,
+    UnitClaim,
 )
 
 
@@ -36,7 +40,7 @@ class StoreFront:
 
     def ensure_feeds(self: Db, feeds: Iterable[tuple[str, str | None]]) -> None:
         """See :meth:`Store.ensure_feeds`."""
-        _feeds.ensure(self, feeds)
+        self.unit(_feeds.ensure, feeds)
 
     def feed_state(self: Db, url: str) -> FeedState:
         """See :meth:`Store.feed_state`."""
@@ -63,8 +67,16 @@ class StoreFront:
         health: HealthRules | None = None,
     ) -> PollRecord:
         """See :meth:`Store.commit_poll`."""
-        return units.commit_poll(
-            self, feed_url, update, articles, alerts, now, stories, document=document, health=health
+        return self.unit(
+            units.commit_poll,
+            feed_url,
+            update,
+            articles,
+            alerts,
+            now,
+            stories,
+            document=document,
+            health=health,
         )
 
     def commit_fetch(
@@ -75,7 +87,7 @@ class StoreFront:
         health: HealthRules | None = None,
     ) -> PollRecord:
         """See :meth:`Store.commit_fetch`."""
-        return units.commit_fetch(self, feed_url, update, now, health)
+        return self.unit(units.commit_fetch, feed_url, update, now, health)
 
     def stale_story_keys(self: Db, key_format: int, limit: int) -> list[tuple[int, Article]]:
         """See :meth:`Store.stale_story_keys`."""
@@ -98,7 +110,7 @@ class StoreFront:
 
     def prune(self: Db, before: datetime, now: datetime) -> PruneReport:
         """See :meth:`Store.prune`."""
-        return units.prune(self, before, now)
+        return self.unit(units.prune, before, now)
 
     def due_deliveries(self: Db, now: datetime, limit: int = 500) -> list[Delivery]:
         """See :meth:`Store.due_deliveries`."""
@@ -124,31 +136,31 @@ class StoreFront:
 
     def assign_units(self: Db, units: Mapping[str, Sequence[int]]) -> None:
         """See :meth:`Store.assign_units`."""
-        outbox.assign_units(self, units)
+        self.unit(outbox.assign_units, units)
 
     def mark_sent(
         self: Db, delivery_ids: int | Sequence[int], now: datetime, destination: str | None = None
     ) -> None:
         """See :meth:`Store.mark_sent`."""
-        outbox.mark_sent(self, delivery_ids, now, destination)
+        self.unit(outbox.mark_sent, delivery_ids, now, destination)
 
     def mark_dead(self: Db, delivery_ids: int | Sequence[int], error: str, now: datetime) -> None:
         """See :meth:`Store.mark_dead`."""
-        outbox.mark_dead(self, delivery_ids, error, now)
+        self.unit(outbox.mark_dead, delivery_ids, error, now)
 
     def schedule_retry(
         self: Db, delivery_ids: int | Sequence[int], error: str, retry_at: datetime
     ) -> None:
         """See :meth:`Store.schedule_retry`."""
-        outbox.schedule_retry(self, delivery_ids, error, retry_at)
+        self.unit(outbox.schedule_retry, delivery_ids, error, retry_at)
 
     def pause_destination(self: Db, destination: str, error: str, until: datetime) -> None:
         """See :meth:`Store.pause_destination`."""
-        outbox.pause_destination(self, destination, error, until)
+        self.unit(outbox.pause_destination, destination, error, until)
 
     def give_up_older(self: Db, destination: str, before: datetime, error: str) -> int:
         """See :meth:`Store.give_up_older`."""
-        return outbox.give_up_older(self, destination, before, error)
+        return self.unit(outbox.give_up_older, destination, before, error)
 
     def deliveries(
         self: Db,
@@ -161,7 +173,7 @@ class StoreFront:
 
     def retry_dead(self: Db, alert_ids: Sequence[str], now: datetime) -> int:
         """See :meth:`Store.retry_dead`."""
-        return outbox.retry_dead(self, alert_ids, now)
+        return self.unit(outbox.retry_dead, alert_ids, now)
 
     def alert(self: Db, alert_id: str) -> Alert:
         """See :meth:`Store.alert`."""
@@ -169,22 +181,28 @@ class StoreFront:
 
     def register_instance(self: Db, me: Instance, now: datetime, until: datetime) -> list[Instance]:
         """See :meth:`Store.register_instance`."""
-        return claims.register(self, me, now, until)
+        return self.unit(claims.register, me, now, until)
 
     def renew_instance(self: Db, me: Instance, now: datetime, until: datetime) -> list[Instance]:
         """See :meth:`Store.renew_instance`."""
-        return claims.beat(self, me, now, until)
+        return self.unit(claims.beat, me, now, until)
 
     def retire_instances(self: Db, ids: Sequence[str], now: datetime) -> int:
         """See :meth:`Store.retire_instances`."""
-        return claims.retire(self, ids, now)
+        return self.unit(claims.retire, ids, now)
 
     def claim_feed(self: Db, url: str, me: Instance, now: datetime, until: datetime) -> FeedClaim:
         """See :meth:`Store.claim_feed`."""
-        return claims.claim_feed(self, url, me, now, until)
+        return self.unit(claims.claim_feed, url, me, now, until)
 
     def claim_unit(
-        self: Db, ids: Sequence[int], unit: str, me: Instance, now: datetime, until: datetime
-    ) -> bool:
+        self: Db,
+        ids: Sequence[int],
+        unit: str,
+        me: Instance,
+        now: datetime,
+        until: datetime,
+        pace: Pace | None = None,
+    ) -> UnitClaim:
         """See :meth:`Store.claim_unit`."""
-        return claims.claim_unit(self, ids, unit, me, now, until)
+        return self.unit(units.claim_send, ids, unit, me, now, until, pace)

@@ -1,7 +1,12 @@
 """The outbox tables: alerts, their deliveries (one per destination) and each
-destination's pause state — creating alerts, the due deliveries, their outcomes (sent,
-dead, retried, given up), and each delivery's alert as destinations render it (with its
-'also' sightings and thread root). Planning what to send is ``newswatch.outbox``'s.
+destination's state (its pause, and its recent sends, which its ``rate`` counts across
+every process on the database) — creating alerts, the due deliveries, their outcomes
+(sent, dead, retried, given up), and each delivery's alert as destinations render it
+(with its 'also' sightings and thread root). Planning what to send, and when the rate
+allows it, is ``newswatch.outbox``'s.
+
+Writes that change several deliveries lock them in id order (``Db.lock_rows``), then
+the destination's row: one order for every writer.
 
 Functions over the shared :class:`~newswatch.store.base.Db`.
 """
@@ -15,7 +20,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newswatch.errors import StoreError
-from newswatch.models import Alert, Delivery, DeliveryState, DestinationState, Sighting
+from newswatch.models import (
+    Alert,
+    Delivery,
+    DeliveryState,
+    DestinationState,
+    SendWindow,
+    Sighting,
+)
 from newswatch.store.base import Db
 from newswatch.store.schema import (
     CLAIMANT,
@@ -28,7 +40,7 @@ from newswatch.store.schema import (
     iso,
     shown_feed,
 )
-from newswatch.store.values import HealthNotice, PendingAlert
+from newswatch.store.values import HealthNotice, Pace, PendingAlert
 
 # An alert with what it is about: its article, or its notice shown as an article (a
 # title, the detail as summary, no link) under a key of its own that no feed can have.
@@ -170,9 +182,17 @@ def pending_counts(db: Db) -> dict[str, int]:
     return {str(r["destination"]): int(r["n"]) for r in rows}
 
 
+# A destination's row with its recent sends, read in one statement (so in one snapshot:
+# the sends are those of the version read).
+_STATE = (
+    "SELECT *, (SELECT group_concat(sent_at, ' ') FROM destination_sends"
+    " WHERE destination = :name) AS sends FROM destination_state WHERE name = :name"
+)
+
+
 def destination_state(db: Db, name: str) -> DestinationState:
     """What the outbox remembers about destination ``name`` (fresh if nothing)."""
-    row = db.one("SELECT * FROM destination_state WHERE name = ?", [name])
+    row = db.one(_STATE, {"name": name})
     if row is None:
         return DestinationState(name)
     return DestinationState(
@@ -181,7 +201,56 @@ def destination_state(db: Db, name: str) -> DestinationState:
         paused_until=from_iso(row["paused_until"]),
         last_error=row["last_error"],
         last_success_at=from_iso(row["last_success_at"]),
+        window=_window(row),
     )
+
+
+def send_window(db: Db, name: str) -> SendWindow:
+    """The destination's recent sends, by every process, as its rate counts them."""
+    row = db.one(_STATE, {"name": name})
+    return _window(row) if row is not None else SendWindow()
+
+
+def _window(row: Mapping[str, Any]) -> SendWindow:
+    sends = sorted(t for t in (from_iso(x) for x in (row["sends"] or "").split()) if t)
+    return SendWindow(int(row["rate_sends"]), tuple(sends))
+
+
+def record_send(db: Db, pace: Pace, now: datetime) -> SendWindow | None:
+    """Inside a write: record a send to ``pace.destination`` starting at ``now``, unless
+    another process recorded one since ``pace.seen`` was read (the conditional update
+    of the destination's row: of two processes deciding on the same window, one wins).
+    The window after it, or None when another process won (decide again on
+    :func:`send_window`). Sends older than ``pace.keep`` are forgotten."""
+    row = db.one(
+        "INSERT INTO destination_state (name, rate_sends) VALUES (?, 1) ON CONFLICT (name)"
+        " DO UPDATE SET rate_sends = destination_state.rate_sends + 1"
+        " WHERE destination_state.rate_sends = ? RETURNING rate_sends",
+        [pace.destination, pace.seen.version],
+    )
+    if row is None or int(row["rate_sends"]) != pace.seen.version + 1:
+        return None
+    cutoff = now - pace.keep
+    db.execute(
+        "DELETE FROM destination_sends WHERE destination = ? AND sent_at <= ?",
+        [pace.destination, iso(cutoff)],
+    )
+    db.execute(
+        "INSERT INTO destination_sends (destination, sent_at) VALUES (?, ?)",
+        [pace.destination, iso(now)],
+    )
+    kept = tuple(t for t in pace.seen.sends if t > cutoff)
+    return SendWindow(pace.seen.version + 1, (*kept, now))
+
+
+def paused_until(db: Db, delivery: int, now: datetime) -> datetime | None:
+    """Until when the destination of ``delivery`` is paused, if it is at ``now``."""
+    row = db.one(
+        "SELECT s.paused_until FROM deliveries d JOIN destination_state s"
+        " ON s.name = d.destination WHERE d.id = ? AND s.paused_until > ?",
+        [delivery, iso(now)],
+    )
+    return from_iso(row["paused_until"]) if row else None
 
 
 def assign_units(db: Db, units: Mapping[str, Sequence[int]]) -> None:
@@ -196,23 +265,31 @@ def assign_units(db: Db, units: Mapping[str, Sequence[int]]) -> None:
             )
 
 
+# The destination's row says it is paused now (by a failure that came after the send began).
+_LIVE_PAUSE = "destination_state.paused_until > :now"
+
+
 def mark_sent(
     db: Db, delivery_ids: int | Sequence[int], now: datetime, destination: str | None = None
 ) -> None:
-    """The destination accepted these deliveries (one message); it is no longer paused."""
+    """The destination accepted these deliveries (one message); it is no longer paused —
+    unless another process's send failed while this one was in flight and paused it
+    until later: that pause (its ``Retry-After``, say) is newer news, and holds."""
     with db.write():
         db.executemany(
             "UPDATE deliveries SET state = 'sent', sent_at = ?, attempts = attempts + 1, "
             f"last_error = NULL, {_RELEASE} WHERE id = ? AND state = 'pending'",
-            [(iso(now), i) for i in _ids(delivery_ids)],
+            [(iso(now), i) for i in sorted(_ids(delivery_ids))],
         )
         if destination is not None:
             db.execute(
-                "INSERT INTO destination_state (name, failures, last_success_at) "
-                "VALUES (?, 0, ?) ON CONFLICT (name) DO UPDATE SET failures = 0, "
-                "paused_until = NULL, last_error = NULL, "
-                "last_success_at = excluded.last_success_at",
-                [destination, iso(now)],
+                "INSERT INTO destination_state (name, failures, last_success_at)"
+                " VALUES (:name, 0, :now) ON CONFLICT (name) DO UPDATE SET"
+                f" failures = CASE WHEN {_LIVE_PAUSE} THEN destination_state.failures ELSE 0 END,"
+                f" last_error = CASE WHEN {_LIVE_PAUSE} THEN destination_state.last_error END,"
+                f" paused_until = CASE WHEN {_LIVE_PAUSE} THEN destination_state.paused_until END,"
+                " last_success_at = excluded.last_success_at",
+                {"name": destination, "now": iso(now)},
             )
 
 
@@ -236,7 +313,7 @@ def _attempted(
         db.executemany(
             "UPDATE deliveries SET state = ?, attempts = attempts + 1, last_error = ?, "
             f"next_attempt_at = ?, {_RELEASE} WHERE id = ?",
-            [(state.value, error, iso(next_at), i) for i in _ids(ids)],
+            [(state.value, error, iso(next_at), i) for i in sorted(_ids(ids))],
         )
 
 
@@ -256,10 +333,11 @@ def pause_destination(db: Db, destination: str, error: str, until: datetime) -> 
 def give_up_older(db: Db, destination: str, before: datetime, error: str) -> int:
     """Give up (dead) the destination's pending deliveries created before ``before``
     (older than ``max_age`` while it fails); return how many."""
+    old = "destination = ? AND state = 'pending' AND created_at < ? AND claimed_by IS NULL"
     with db.write():
+        db.lock_rows("deliveries", old, [destination, iso(before)])
         cursor = db.execute(
-            "UPDATE deliveries SET state = 'dead', last_error = ? WHERE destination = ? "
-            "AND state = 'pending' AND created_at < ? AND claimed_by IS NULL",
+            f"UPDATE deliveries SET state = 'dead', last_error = ? WHERE {old}",
             [f"given up: older than max_age while the destination fails ({error})",
              destination, iso(before)],
         )  # fmt: skip
@@ -293,20 +371,23 @@ def retry_dead(db: Db, alert_ids: Sequence[str], now: datetime) -> int:
     be sent again as new messages; their destinations' pauses end (the user says the
     cause is fixed)."""
     where = "state = 'dead'"
-    params: list[Any] = [iso(now)]
+    params: list[Any] = list(alert_ids)
     if alert_ids:
         where += f" AND alert_id IN ({', '.join('?' for _ in alert_ids)})"
-        params += list(alert_ids)
     with db.write():
-        db.execute(
-            "UPDATE destination_state SET paused_until = NULL WHERE name IN "
-            f"(SELECT destination FROM deliveries WHERE {where})",
-            params[1:],
-        )
+        names = [
+            r["destination"]
+            for r in db.query(f"SELECT DISTINCT destination FROM deliveries WHERE {where}", params)
+        ]
+        db.lock_rows("deliveries", where, params)
         cursor = db.execute(
             "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, attempts = 0, "
             f"unit = NULL WHERE {where}",
-            params,
+            [iso(now), *params],
+        )
+        db.executemany(
+            "UPDATE destination_state SET paused_until = NULL WHERE name = ?",
+            [(n,) for n in sorted(names)],
         )
     return int(cursor.rowcount)
 

@@ -3,10 +3,11 @@
 never see a half-made schema.
 
 ``m001`` creates at once what SQLite's ``m001``…``m010`` built step by step, in the same
-tables and columns (the table groups run the same statements on both engines); later ones
-follow SQLite's (``m002`` is its ``m011``, ``m003`` its ``m012``). Times are the same
-sortable ISO text as on SQLite. Two additions: ``alerts`` and ``entries`` have a ``rowid``
-(SQLite's implicit one: it orders a story's alerts and copies). Never rename or
+tables and columns (the table groups run the same statements on both engines); each
+later one is the twin of an SQLite migration (``m002`` of ``m011``, ``m003`` of ``m012``,
+``m004`` of ``m013``). Times are the same sortable ISO text as on SQLite. Two additions:
+``alerts`` and ``entries`` have a ``rowid`` (SQLite's implicit one: it orders a story's
+alerts and copies). Never rename or
 reorder a migration, only add new ones.
 """
 
@@ -165,7 +166,29 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             WHERE merged_from IS NULL;
         """,
     ),
+    (
+        # SQLite's m013: a destination's rate counted over every instance.
+        "m004_shared_rate",
+        """
+        ALTER TABLE destination_state ADD COLUMN rate_sends BIGINT NOT NULL DEFAULT 0;
+        CREATE TABLE destination_sends (
+            destination TEXT NOT NULL,
+            sent_at TEXT NOT NULL
+        );
+        CREATE INDEX destination_sends_at ON destination_sends(destination, sent_at);
+        """,
+    ),
 )
+
+
+def pending(conn: psycopg.Connection[Any]) -> list[str]:
+    """The migrations not yet applied on ``conn``'s database (all of them when it has no
+    newswatch tables), read without writing anything."""
+    found = conn.execute("SELECT to_regclass('newswatch_migrations')").fetchone()
+    if found is None or found[0] is None:
+        return [name for name, _ in MIGRATIONS]
+    done = {r[0] for r in conn.execute("SELECT name FROM newswatch_migrations").fetchall()}
+    return [name for name, _ in MIGRATIONS if name not in done]
 
 
 def migrate(conn: psycopg.Connection[Any]) -> list[str]:

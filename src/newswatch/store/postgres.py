@@ -13,7 +13,11 @@ for its transaction, in READ COMMITTED). What makes sharing safe:
 - ``lock_stories`` takes a transaction-level advisory lock at the start of every
   ``commit_poll``, so what is new and which story it joins are decided by one instance
   at a time, each seeing what the one before committed (as ``BEGIN IMMEDIATE`` does on
-  SQLite).
+  SQLite);
+- a write that changes several rows of a table locks them first in id order
+  (``lock_rows``), so two instances' writes never wait for each other in a circle; and
+  should the server still abort one to break a deadlock, the unit of work runs again,
+  whole (``unit``).
 
 This module is imported only when ``database:`` is a PostgreSQL URL; no psycopg object
 leaves it.
@@ -22,12 +26,15 @@ leaves it.
 from __future__ import annotations
 
 import contextlib
+import logging
+import random
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Self
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
@@ -35,9 +42,19 @@ from psycopg_pool import ConnectionPool
 
 from newswatch.errors import StoreError
 from newswatch.redact import redact_dsn
-from newswatch.store.base import Params, Row
+from newswatch.store.base import Db, Params, Row, refuse_old
 from newswatch.store.front import StoreFront
-from newswatch.store.pg_schema import migrate
+from newswatch.store.pg_schema import migrate as _migrate
+from newswatch.store.pg_schema import pending
+
+log = logging.getLogger(__name__)
+_COPY_HINT = ", or `newswatch db copy FILE URL` fills it from an SQLite database"
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# What the server does to one of the writes in a deadlock (or, in stricter isolation
+# than ours, a serialization conflict): aborted, it may simply run again.
+_RETRIABLE = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 
 # The advisory lock (transaction-level) that makes the story decision one at a time.
 STORY_LOCK = 0x73746F72  # "stor"
@@ -69,15 +86,30 @@ class _Ran:
 
 
 class PgBase:
-    """A pool of connections to one PostgreSQL database, migrated at open. Safe to share
-    between threads: each ``write()`` holds a connection of its own."""
+    """A pool of connections to one PostgreSQL database, migrated at open (with
+    ``migrate=False``, for the commands that only read, a database without newswatch's
+    tables, or with migrations pending, is refused: nothing is created). Safe to share
+    between threads: each ``write()`` holds a connection of its own. A unit of work the
+    server aborts to break a deadlock runs again, up to ``deadlock_retries`` times."""
 
-    def __init__(self, url: str, *, max_size: int = 4, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_size: int = 4,
+        timeout: float = 30.0,
+        migrate: bool = True,
+        deadlock_retries: int = 3,
+    ) -> None:
         self.shown = redact_dsn(url)
         self._secret = url
+        self.deadlock_retries = deadlock_retries
         try:
             with psycopg.connect(url, autocommit=True, connect_timeout=int(timeout)) as conn:
-                migrate(conn)
+                if migrate:
+                    _migrate(conn)
+                else:
+                    refuse_old(self.shown, pending(conn), elsewhere=_COPY_HINT)
             self.pool = ConnectionPool(
                 url,
                 min_size=1,
@@ -174,6 +206,30 @@ class PgBase:
     def lock_stories(self) -> None:
         """Inside a write: wait for the story lock, held until the commit."""
         self.execute("SELECT pg_advisory_xact_lock(?)", [STORY_LOCK])
+
+    def lock_rows(self, table: str, where: str, params: Params = ()) -> None:
+        """Inside a write: lock the rows of ``table`` that ``where`` selects, in id order
+        (``FOR UPDATE`` locks rows in the order the query returns them)."""
+        self.execute(f"SELECT id FROM {table} WHERE {where} ORDER BY id FOR UPDATE", params)
+
+    def unit(self, work: Callable[Concatenate[Db, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run ``work(self, …)``; when the server aborted its write to break a deadlock,
+        run it again, whole, after a short random pause (inside another write it is part
+        of that one, which is retried instead)."""
+        attempt = 0
+        while True:
+            try:
+                return work(self, *args, **kwargs)
+            except StoreError as exc:
+                retriable = isinstance(exc.__cause__, _RETRIABLE)
+                if not retriable or attempt >= self.deadlock_retries or self._in_write():
+                    raise
+            attempt += 1
+            log.info("database write aborted by a deadlock: retrying attempt=%d", attempt)
+            time.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 (jitter, not secrets)
+
+    def _in_write(self) -> bool:
+        return getattr(self._local, "conn", None) is not None
 
 
 class PostgresStore(StoreFront, PgBase):

@@ -19,12 +19,14 @@ from newswatch.store.values import (
     FeedUpdate,
     HealthRules,
     Instance,
+    Pace,
     PendingAlert,
     PollRecord,
     PruneReport,
     StoredArticle,
     StoryCopy,
     StoryRules,
+    UnitClaim,
 )
 
 
@@ -189,8 +191,17 @@ class Store(Protocol):
         ...
 
     def claim_unit(
-        self, ids: Sequence[int], unit: str, me: Instance, now: datetime, until: datetime
-    ) -> bool:
+        self,
+        ids: Sequence[int],
+        unit: str,
+        me: Instance,
+        now: datetime,
+        until: datetime,
+        pace: Pace | None = None,
+    ) -> UnitClaim:
         """Claim all deliveries of message ``unit`` for a send by ``me`` until ``until``
-        (its outcome releases them), or none; whether they were claimed."""
+        (its outcome releases them), or none: refused while another process sends any of
+        them, or their destination is paused. Under a rate (``pace``), the claim also
+        records the send in the destination's window shared by every process, and is
+        refused (``raced``) if another process recorded one since ``pace.seen``."""
         ...

@@ -1,6 +1,6 @@
 """The database schema and the conversions between rows and values.
 
-The migrations ``m001``…``m012`` are applied in order by ``sqlite_utils``, which records each
+The migrations ``m001``…``m013`` are applied in order by ``sqlite_utils``, which records each
 applied one by its function name: never rename or reorder them, only add new ones. Here too
 are the text form of times (``iso``/``from_iso``) and the row-to-value converters every
 layer of the store shares.
@@ -328,6 +328,23 @@ def m012_story_merges(db: sqlite_utils.Database) -> None:
             WHERE merged_from IS NULL;
         CREATE INDEX alerts_story ON alerts(story_id, created_at);
         CREATE INDEX alerts_notice ON alerts(notice_id) WHERE notice_id IS NOT NULL;
+        """
+    )
+
+
+@migrations()
+def m013_shared_rate(db: sqlite_utils.Database) -> None:
+    """A destination's ``rate`` counted over every process on the database: the recent
+    sends to it, and how many were ever recorded (a claim records a send only if that
+    count is still what it read, so two processes never both take the last slot)."""
+    db.executescript(
+        """
+        ALTER TABLE destination_state ADD COLUMN rate_sends INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE destination_sends (
+            destination TEXT NOT NULL,
+            sent_at TEXT NOT NULL
+        );
+        CREATE INDEX destination_sends_at ON destination_sends(destination, sent_at);
         """
     )
 

@@ -1,5 +1,7 @@
 """The units of work that span the table groups, each one ``BEGIN IMMEDIATE`` transaction:
-a poll (``commit_poll``, or ``commit_fetch`` when there was no document) and ``prune``.
+a poll (``commit_poll``, or ``commit_fetch`` when there was no document), the claim of a
+message for a send (``claim_send``: its deliveries and its slot in the destination's
+rate) and ``prune``.
 
 One poll is one write (DESIGN rule 4): the document's entries, the new articles and their
 stories, their alerts with their deliveries (the outbox pattern), the feed's state, and the
@@ -20,10 +22,13 @@ from newswatch.store.values import (
     FeedUpdate,
     HealthChange,
     HealthRules,
+    Instance,
+    Pace,
     PendingAlert,
     PollRecord,
     PruneReport,
     StoryRules,
+    UnitClaim,
 )
 
 
@@ -122,6 +127,44 @@ class _Placed:
     story: int
     merged: tuple[tuple[int, int], ...] = ()  # (absorbed story, story it went into)
     cancelled: tuple[str, ...] = ()  # alerts cancelled by those merges
+
+
+class _Refused(Exception):
+    """Ends a claim's write without committing it: nothing of it is kept. ``raced``:
+    the deliveries were free, but another process recorded a send first."""
+
+    def __init__(self, *, raced: bool = False) -> None:
+        super().__init__()
+        self.raced = raced
+
+
+def claim_send(
+    db: Db,
+    ids: Sequence[int],
+    unit: str,
+    me: Instance,
+    now: datetime,
+    until: datetime,
+    pace: Pace | None = None,
+) -> UnitClaim:
+    """Claim one message for a send by ``me``, in one write: all its deliveries
+    (``claims.claim_unit``) and, under a rate (``pace``), the send in its destination's
+    window (``outbox.record_send``) — both or neither. When refused, says why."""
+    try:
+        with db.write():
+            if not claims.claim_unit(db, ids, unit, me, now, until):
+                raise _Refused
+            if pace is None:
+                return UnitClaim(claimed=True)
+            window = outbox.record_send(db, pace, now)
+            if window is None:
+                raise _Refused(raced=True)
+            return UnitClaim(claimed=True, window=window)
+    except _Refused as refused:
+        if refused.raced and pace is not None:
+            return UnitClaim(False, outbox.send_window(db, pace.destination), raced=True)
+    paused = outbox.paused_until(db, ids[0], now) if ids else None
+    return UnitClaim(claimed=False, paused_until=paused)
 
 
 def _place(

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from newswatch.models import Article, FeedRef, FeedState, Match, StorySignature
+from newswatch.models import Article, FeedRef, FeedState, Match, SendWindow, StorySignature
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,3 +177,29 @@ class StoryCopy:
     joined_score: float | None = None
     joined_to: int | None = None
     alerts: tuple[str, ...] = ()  # the watches whose alert on the story carries this copy
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """A send under its destination's ``rate``, as the claim of its message records it:
+    the window the sender decided on (``seen``; the claim is refused if another process
+    recorded a send since) and how long sends count (the rate's period)."""
+
+    destination: str
+    seen: SendWindow
+    keep: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class UnitClaim:
+    """The outcome of claiming a message for a send. Claimed: under a ``Pace``, with the
+    destination's ``window`` after this send. Refused: ``raced`` when another process
+    sent to the destination since the pace's window was read (decide again on
+    ``window``, the current one); ``paused_until`` when the destination is paused
+    (another process's send failed); else another process sends this message, or it
+    changed since the caller read the outbox."""
+
+    claimed: bool
+    window: SendWindow | None = None
+    raced: bool = False
+    paused_until: datetime | None = None
