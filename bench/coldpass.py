@@ -167,7 +167,7 @@ PROFILE_CATEGORIES = [
     ("parse: HTML -> text", "parse/html.py"),
     ("parse: lxml fast path", "parse/fastxml.py"),
     ("parse: other", "newswatch/parse/"),
-    ("story signatures", "cluster.py"),
+    ("story signatures", "newswatch/cluster/"),
     ("matching", "newswatch/match/"),
     ("rensa MinHash", "rensa"),
     ("store", "newswatch/store/"),

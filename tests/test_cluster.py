@@ -159,7 +159,7 @@ def test_unreadable_fingerprint_is_never_the_same_story() -> None:
     assert cluster.signature(article("Quake in Turkey, four dead.")).fingerprint == b""
 
 
-# One phrase per branch of cluster._BOILERPLATE, in the folded form the pattern meets.
+# One phrase per branch of cluster.text._BOILERPLATE, in the folded form the pattern meets.
 FURNITURE = [
     "share this article", "share the story", "share on telegram", "click to share",
     "subscribe", "subscribe to", "sign up for", "sign up to", "newsletter", "follow us",
@@ -182,21 +182,21 @@ def test_every_boilerplate_phrase_passes_the_literal_prefilter(phrase: str) -> N
     """The fast check (a literal every match contains) never hides page furniture that
     the pattern would find: each branch's phrase is found by both, inside other text too."""
     text = f"the minister said on monday {phrase} that the talks would go on"
-    assert cluster._BOILERPLATE.search(text), phrase  # the list covers the pattern
-    assert cluster._may_be_furniture(text)
+    assert cluster.text._BOILERPLATE.search(text), phrase  # the list covers the pattern
+    assert cluster.text._may_be_furniture(text)
 
 
 @given(st.text(alphabet=st.sampled_from("abcilnoprstuvw :©()0123456789"), max_size=60))
 def test_prefilter_is_never_stricter_than_the_pattern(text: str) -> None:
     """Wherever the pattern matches, the prefilter says 'maybe'."""
-    if cluster._BOILERPLATE.search(text):
-        assert cluster._may_be_furniture(text)
+    if cluster.text._BOILERPLATE.search(text):
+        assert cluster.text._may_be_furniture(text)
 
 
 def test_clean_text_skips_the_pattern_and_keeps_its_words() -> None:
     """A body without furniture keeps every word (the fast path changes no result)."""
     body = "Lukashenko met the delegation in Minsk. The talks lasted three hours."
-    assert not cluster._may_be_furniture(cluster._fold(body))
+    assert not cluster.text._may_be_furniture(cluster.text._fold(body))
     assert cluster.tokens(body) == [
         "lukashenko", "met", "the", "delegation", "in", "minsk", "the", "talks",
         "lasted", "three", "hours",
@@ -206,7 +206,7 @@ def test_clean_text_skips_the_pattern_and_keeps_its_words() -> None:
 @given(st.text(alphabet=st.sampled_from([*"ab .!?…\n\t\r", "\u2028", "\xa0"])))
 def test_segments_cut_where_the_split_pattern_does(text: str) -> None:
     """The fast cut into lines and sentences gives exactly the look-behind split."""
-    assert cluster._segments(text) == cluster._SEGMENT.split(text)
+    assert cluster.text._segments(text) == cluster.text._SEGMENT.split(text)
 
 
 def test_links_and_wordpress_footers_are_still_removed() -> None:
@@ -228,9 +228,11 @@ def test_plain_ascii_segments_give_what_the_general_path_gives(parts: list[str])
     text = "".join(parts)
     words: list[str] = []
     anchors: list[str] = []
-    cluster._plain_segment(text, words, anchors)
+    cluster.text._plain_segment(text, words, anchors)
     kept = [
-        w for w in cluster._segment_words(cluster._fold(text), False) if len(w) > 1 or w.isdigit()
+        w
+        for w in cluster.text._segment_words(cluster.text._fold(text), False)
+        if len(w) > 1 or w.isdigit()
     ]
-    expected = [a for a in cluster._anchors(text) if len(a) > 1 or a.isdigit()] if kept else []
+    expected = [a for a in cluster.text._anchors(text) if len(a) > 1 or a.isdigit()] if kept else []
     assert (words, anchors) == (kept, expected)
