@@ -13,15 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from newswatch.models import Article
-from newswatch.store.base import Db
+from newswatch.store.base import Db, in_chunks
 from newswatch.store.schema import FEED_NAME, iso, stored_article_from_row
 from newswatch.store.values import StoredArticle
 
 # No alert points at the article (the alerts table is read, not written, here).
 _UNALERTED = "NOT EXISTS (SELECT 1 FROM alerts al WHERE al.article_id = articles.id)"
-
-
-_CHUNK = 500  # values in one IN (...) list
 
 
 def known_all(db: Db, feed: int | None, articles: Sequence[Article]) -> dict[str, int]:
@@ -31,19 +28,16 @@ def known_all(db: Db, feed: int | None, articles: Sequence[Article]) -> dict[str
     found: dict[str, int] = {}
     if feed is not None:
         keys = list(dict.fromkeys(a.entry_key for a in articles))
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start : start + _CHUNK]
+        for chunk, marks in in_chunks(keys):
             rows = db.query(
                 "SELECT entry_key, article_id FROM entries WHERE feed_id = ?"
-                f" AND entry_key IN ({', '.join('?' for _ in chunk)})",
+                f" AND entry_key IN ({marks})",
                 [feed, *chunk],
             )
             found.update((r["entry_key"], int(r["article_id"])) for r in rows)
     links = list(dict.fromkeys(a.link_key for a in articles if a.link_key))
     by_link: dict[str, int] = {}
-    for start in range(0, len(links), _CHUNK):
-        chunk = links[start : start + _CHUNK]
-        marks = ", ".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(links):
         rows = db.query(f"SELECT link_key, id FROM articles WHERE link_key IN ({marks})", chunk)
         by_link.update((r["link_key"], int(r["id"])) for r in rows)
     for article in articles:
@@ -135,9 +129,7 @@ def forget(db: Db, cutoff: datetime) -> int:
         " (SELECT 1 FROM story_index si WHERE si.article_id = articles.id)"
     )
     forgotten = [r["id"] for r in db.query(gone, [iso(cutoff)])]
-    for start in range(0, len(forgotten), 500):
-        chunk = forgotten[start : start + 500]
-        marks = ", ".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(forgotten):
         db.execute(f"DELETE FROM entries WHERE article_id IN ({marks})", chunk)
         db.execute(f"DELETE FROM articles WHERE id IN ({marks})", chunk)
     return len(forgotten)

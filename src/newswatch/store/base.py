@@ -25,6 +25,16 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+IN_CHUNK = 500  # values in one ``IN (...)`` list
+
+
+def in_chunks(values: Sequence[Any]) -> Iterator[tuple[list[Any], str]]:
+    """``values`` in slices for ``IN (...)`` lists, each with its ``?, ?, …`` marks."""
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = list(values[start : start + IN_CHUNK])
+        yield chunk, ", ".join("?" for _ in chunk)
+
+
 class Result(Protocol):
     """What a statement tells after it ran."""
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from newswatch.models import FeedState
-from newswatch.store.base import Db
+from newswatch.store.base import Db, in_chunks
 from newswatch.store.schema import CLAIMANT, feed_state_from_row, iso
 from newswatch.store.values import FeedUpdate
 
@@ -111,9 +111,7 @@ def mark_document(db: Db, feed: int, entry_keys: Sequence[str], now: datetime) -
     """Record that the feed's document, parsed at ``now``, holds these entries (so that
     pruning knows which tombstones are still in a feed)."""
     db.execute("UPDATE feeds SET last_document_at = ? WHERE id = ?", [iso(now), feed])
-    for start in range(0, len(entry_keys), 500):
-        chunk = list(entry_keys[start : start + 500])
-        marks = ", ".join("?" for _ in chunk)
+    for chunk, marks in in_chunks(entry_keys):
         db.execute(
             f"UPDATE entries SET last_seen_at = ? WHERE feed_id = ? AND entry_key IN ({marks})",
             [iso(now), feed, *chunk],

@@ -242,10 +242,9 @@ def prune_index(db: Db, cutoff: datetime, limit: int) -> int:
         [iso(cutoff), limit],
     )
     for row in rows:
-        keys = struct.unpack(f"<{len(row['keys']) // 8}q", row["keys"])
         db.executemany(
             "DELETE FROM story_keys WHERE key = ? AND article_id = ?",
-            [(key, row["article_id"]) for key in keys],
+            [(key, row["article_id"]) for key in _unpacked(row["keys"])],
         )
     db.executemany(
         "DELETE FROM story_index WHERE article_id = ?", [(r["article_id"],) for r in rows]
