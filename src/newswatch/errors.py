@@ -39,6 +39,19 @@ class ConfigProblem:
         return f"{where}\n{self.excerpt}" if self.excerpt else where
 
 
+@dataclass(frozen=True, slots=True)
+class ValueProblem:
+    """A problem with the value at ``loc`` of a configuration (as pydantic's: keys and
+    list indexes); ``offset`` is where in the value's text, if the problem has a spot.
+    The loader locates it in the file and makes a :class:`ConfigProblem` of it. (Here, not
+    in ``config``, so that ``match`` reports its problems without importing the whole
+    configuration layer into the worker processes.)"""
+
+    loc: tuple[str | int, ...]
+    message: str
+    offset: int | None = None
+
+
 class ConfigError(NewswatchError):
     """The configuration is invalid; ``problems`` lists every problem found."""
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from yaml.nodes import Node, ScalarNode
+
+from newswatch.errors import ValueProblem
 
 if TYPE_CHECKING:
     from newswatch.config.schema import Settings
@@ -24,16 +25,6 @@ __all__ = ["Check", "ValueProblem", "caret_excerpt", "value_position"]
 
 _EXCERPT_WIDTH: Final = 100
 _MAX_SKIP: Final = 12  # raw characters that may stand for nothing in the value
-
-
-@dataclass(frozen=True, slots=True)
-class ValueProblem:
-    """A problem with the value at ``loc`` (as pydantic's: keys and list indexes);
-    ``offset`` is where in the value's text, if the problem has a spot."""
-
-    loc: tuple[str | int, ...]
-    message: str
-    offset: int | None = None
 
 
 Check = Callable[["Settings"], Iterable[ValueProblem]]

@@ -1,6 +1,7 @@
 """The watchlist engine: query language, normalization, inflection, compiled matcher (pure)."""
 
 from newswatch.match.engine import (
+    WatchSpec,
     Watchlist,
     WatchlistError,
     check_watchlist,
@@ -15,6 +16,7 @@ from newswatch.match.query import QueryError
 __all__ = [
     "QueryError",
     "WatchReport",
+    "WatchSpec",
     "Watchlist",
     "WatchlistError",
     "check_watchlist",

@@ -21,18 +21,16 @@ free worker is never charged to a job. The pool knows nothing of feeds: a job's 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import multiprocessing
 import os
-import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
-from types import FrameType
-from typing import Any, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from newswatch.errors import ParseError
+from newswatch.pipeline.jobs import by_name, init_worker, within_budget
 
 __all__ = ["JOB_BUDGET", "WorkerPool", "by_name"]
 
@@ -55,54 +53,6 @@ def default_workers() -> int:
 
 
 BACKSTOP_MARGIN = 5.0  # seconds on top of twice the budget before a worker is killed
-
-
-def by_name(target: str, /, *args: Any, **kwargs: Any) -> Any:
-    """Call the function named ``module:name`` with the arguments: a job whose module
-    only the worker imports (the parser's lxml and selectolax stay out of the parent)."""
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)(*args, **kwargs)
-
-
-class _OverBudget(BaseException):
-    """Raised by the CPU timer inside a worker. A BaseException, so that no
-    ``except Exception`` in a parser swallows it and carries on."""
-
-
-_armed = False
-
-
-def _on_cpu_timer(_signum: int, _frame: FrameType | None) -> None:
-    if _armed:
-        raise _OverBudget
-
-
-def _init_worker() -> None:
-    """Runs once in each worker process."""
-    signal.signal(signal.SIGPROF, _on_cpu_timer)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
-
-
-def _within_budget(
-    budget: float, label: str, job: Callable[P, T], *args: P.args, **kwargs: P.kwargs
-) -> T:
-    """``job(*args, **kwargs)`` interrupted after ``budget`` seconds of this process's CPU
-    time. Only for a worker's main thread (where ``_init_worker`` installed the handler)."""
-    global _armed  # one timer per worker process
-    try:
-        _armed = True
-        signal.setitimer(signal.ITIMER_PROF, budget)
-        try:
-            return job(*args, **kwargs)
-        finally:
-            _armed = False
-            signal.setitimer(signal.ITIMER_PROF, 0)
-    except _OverBudget:
-        raise ParseError(
-            f"parsing took more than {budget:g} s of CPU: the document is too large or "
-            "pathological",
-            url=label,
-        ) from None
 
 
 class WorkerPool:
@@ -131,14 +81,14 @@ class WorkerPool:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
             self._pool = ProcessPoolExecutor(
-                max_workers=self._workers, mp_context=context, initializer=_init_worker
+                max_workers=self._workers, mp_context=context, initializer=init_worker
             )
         return self._pool
 
     async def run(self, label: str, job: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """``job(*args, **kwargs)`` in a worker; raises ParseError (naming ``label``) when
         it exceeds its budget or its worker dies twice."""
-        bounded = partial(_within_budget, self._budget, label, job, *args, **kwargs)
+        bounded = partial(within_budget, self._budget, label, job, *args, **kwargs)
         return await self._run(bounded, label)
 
     async def _run(self, job: Callable[[], T], feed_url: str) -> T:

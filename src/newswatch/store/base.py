@@ -26,6 +26,8 @@ T = TypeVar("T")
 
 
 IN_CHUNK = 500  # values in one ``IN (...)`` list
+WAL_CHECKPOINT_PAGES = 16_000  # 4 KiB pages: the WAL is checkpointed at ~64 MB
+WAL_KEEP_BYTES = 16 * 2**20  # ...and cut back to this after a checkpoint
 
 
 def in_chunks(values: Sequence[Any]) -> Iterator[tuple[list[Any], str]]:
@@ -119,6 +121,16 @@ class Base:
         with self.db.ensure_autocommit_on():
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            # A poll of new articles adds its story keys in random places of the key
+            # index, so each commit dirties about a thousand pages. Checkpointing once
+            # the WAL holds 64 MB (not SQLite's 4 MB) copies a page rewritten by many
+            # commits into the database once, not once per commit: 500 polls of 20 new
+            # articles, one commit each, 10.9 s of CPU and 14.4 s wall before, 8.6 s
+            # and 9.7 s after (NOTES.md). The WAL is cut back to 16 MB after a
+            # checkpoint. (An 8 MB page cache saved another 1.5 s there but cost the
+            # daemon 9 MiB.)
+            self.db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+            self.db.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")
             # Off while migrating: a migration may rebuild a table (SQLite's ALTER
             # procedure), which must not cascade; checked before the commit instead.
             self.db.execute("PRAGMA foreign_keys=OFF")
