@@ -57,7 +57,7 @@ def gets(urls: list[str]) -> tuple[float, float]:
             await fetcher.aclose()
 
     async def bare() -> None:
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=60) as client:
             await asyncio.gather(*(client.get(u) for u in urls))
 
     results = []
