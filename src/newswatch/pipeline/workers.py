@@ -44,7 +44,8 @@ def default_workers() -> int:
     """Workers when not told: one core is left to the event loop and the store thread
     (fetching, the one write per poll), the others parse and match; at most four, and
     never fewer than two, so that one huge or slow document (up to its CPU budget) never
-    holds up every other feed's. Each worker costs ~50 MB."""
+    holds up every other feed's. Each worker costs ~25 MB (PSS; it imports the parser,
+    the matcher and cluster, never the configuration layer or asyncio)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
