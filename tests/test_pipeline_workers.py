@@ -134,3 +134,59 @@ def test_without_a_count_one_core_is_left_to_the_parent_but_two_work() -> None:
 
     cores = len(os.sched_getaffinity(0))
     assert default_workers() == max(2, min(4, cores - 1))
+
+
+WORKER_SIDE = """
+import pickle, sys
+from pathlib import Path
+import newswatch.pipeline.jobs  # what the pool pickles its jobs through
+from newswatch.parse import parse_feed
+from newswatch.pipeline.analysis import WatchSource, analyse
+source = Path(sys.argv[1]).read_bytes()
+feed = parse_feed(Path(sys.argv[2]).read_bytes(), feed_url="https://feeds.example.org/rss")
+found = analyse(feed.articles, WatchSource("d", source), {a.entry_key for a in feed.articles}, True)
+print(sorted(found.matches))
+print(" ".join(m for m in ("pydantic", "yaml", "newswatch.config", "asyncio") if m in sys.modules))
+"""
+
+
+def test_a_worker_needs_neither_the_configuration_layer_nor_asyncio(tmp_path: Path) -> None:
+    """What a worker runs (parse a document, match and sign its articles against the
+    watches it is sent) imports no pydantic, YAML, configuration layer or asyncio: that
+    is ~20 MB of each worker's memory. The watches travel as plain data."""
+    import subprocess
+    import sys
+
+    from newswatch.config import loads_config
+    from newswatch.pipeline.analysis import WatchSource
+    from support.cli import newswatch_env
+
+    settings = loads_config(
+        "feeds: [{url: 'https://feeds.example.org/rss'}]\n"
+        "terms: {who: [Lukashenko, Лукашенко]}\n"
+        "watches:\n"
+        "  - {name: belarus, keywords: [Belarus], languages: [en], exclude: [football]}\n"
+        "  - {name: leader, query: '@who AND NOT sport'}\n",
+        tmp_path / "watchlist.yaml",
+        {},
+    )
+    source = WatchSource.of(settings).source
+    assert source is not None
+    (tmp_path / "watches").write_bytes(source)
+    (tmp_path / "feed.xml").write_bytes(
+        b"<rss version='2.0'><channel><title>t</title>"
+        b"<item><guid>1</guid><title>Belarus votes</title></item>"
+        b"<item><guid>2</guid><title>Lukashenko speaks</title></item>"
+        b"<item><guid>3</guid><title>Weather</title></item></channel></rss>"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", WORKER_SIDE, str(tmp_path / "watches"), str(tmp_path / "feed.xml")],
+        capture_output=True,
+        text=True,
+        env=newswatch_env(),
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    matched, loaded = [*run.stdout.splitlines(), "", ""][:2]
+    assert matched == "['1', '2']"  # the watches compiled from plain data match
+    assert loaded == ""
