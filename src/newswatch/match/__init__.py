@@ -1,9 +1,9 @@
 """The watchlist engine: query language, normalization, inflection, compiled matcher (pure)."""
 
 from newswatch.match.engine import (
-    WatchSpec,
     Watchlist,
     WatchlistError,
+    WatchSpec,
     check_watchlist,
     compile_watches,
     compile_watchlist,

@@ -349,13 +349,22 @@ def m013_shared_rate(db: sqlite_utils.Database) -> None:
     )
 
 
+_last_iso: tuple[datetime, str] | None = None  # a poll's writes give the same ``now``
+
+
 def iso(value: datetime | None) -> str | None:
     """A sortable text form of an aware datetime, in UTC."""
+    global _last_iso
     if value is None:
         return None
+    last = _last_iso  # one read: another thread may replace it, never half of it
+    if last is not None and last[0] == value and last[0].utcoffset() == value.utcoffset():
+        return last[1]
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store")
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    text = value.astimezone(UTC).isoformat(timespec="microseconds")
+    _last_iso = (value, text)
+    return text
 
 
 def from_iso(value: str | None) -> datetime | None:
