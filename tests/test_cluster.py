@@ -135,6 +135,16 @@ def test_fingerprint_is_stable_and_round_trips() -> None:
     assert features.words == len(cluster.tokens(BODY))
 
 
+def test_a_lone_surrogate_is_hashed_as_its_surrogatepass_bytes() -> None:
+    """Hashes are CRC-32 of UTF-8; a text with a lone surrogate (the tokenizer's words
+    never hold one, but a hash must not fail on it) hashes as its surrogatepass bytes."""
+    texts = ["magnitude 6", "лукашенко заявил", "a\ud800b"]
+    expected = [zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in texts]
+    assert cluster._hashes(texts) == expected
+    assert cluster._hashes(texts[:2]) == expected[:2]
+    assert cluster.signature(article("Lukashenko met the \ud800envoy " + BODY)).keys
+
+
 def test_stored_fingerprints_judge_as_the_articles_do() -> None:
     """``same`` on two signatures' fingerprints gives the score ``same_story`` gives."""
     body = article(BODY)

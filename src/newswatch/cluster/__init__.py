@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final, NamedTuple
@@ -174,10 +174,14 @@ _FP_HEAD: Final = struct.Struct("<BIIIII")  # format, words, then the count of e
 _FP1_HEAD: Final = struct.Struct("<BIII")  # format 1: title and shingle hashes only
 
 
-def _hashes(texts: Iterable[str]) -> list[int]:
-    """``_hash`` of each text, in order."""
+def _hashes(texts: Collection[str]) -> list[int]:
+    """``_hash`` of each text, in order. (``encode()`` without arguments takes CPython's
+    fast path; the same bytes unless a text holds a lone surrogate, which it refuses.)"""
     crc32 = zlib.crc32
-    return [crc32(text.encode("utf-8", "surrogatepass")) for text in texts]
+    try:
+        return [crc32(text.encode()) for text in texts]
+    except UnicodeEncodeError:
+        return [crc32(text.encode("utf-8", "surrogatepass")) for text in texts]
 
 
 def _runs(words: Sequence[str], size: int) -> list[str]:

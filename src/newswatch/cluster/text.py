@@ -120,6 +120,8 @@ def _anchors(segment: str) -> list[str]:
     alone."""
     if not _QUOTES.search(segment):  # the common case, on the words alone
         words = _WORD.findall(segment)
+        if _DIGIT.search(segment) is None:  # no word has a digit: names alone
+            return [_fold(w) for w in words[1:] if w[0].isupper()]
         found = [_fold(w) for w in words[1:] if w[0].isupper() or _has_digit(w)]
         if words and _has_digit(words[0]):
             found.insert(0, _fold(words[0]))
@@ -186,7 +188,10 @@ def _plain_segment(segment: str, words: list[str], anchors: list[str]) -> None:
     if not kept:
         return
     words += kept
-    marks = [w for n, w in enumerate(raw) if (n and w[0].isupper()) or _has_digit(w)]
+    if _DIGIT.search(segment) is None:  # no word has a digit: names alone
+        marks = [w for w in raw[1:] if w[0].isupper()]
+    else:
+        marks = [w for n, w in enumerate(raw) if (n and w[0].isupper()) or _has_digit(w)]
     anchors += (a for a in map(str.lower, marks) if len(a) > 1 or a.isdigit())
 
 
