@@ -55,6 +55,10 @@ class WordIndex:
         self._chunks: dict[str, Chunk] = {}  # cached chunks that hold atoms
         self.counts: dict[str, int] = {}  # the word count of every cached chunk
         self.positive: set[str] = set()  # the keys of _chunks (a set intersects fast)
+        # Word positions are chunk numbers shifted by the chunks with other than one word
+        # (a dash has none): those and the chunks that hold atoms are all a layout reads.
+        self.marked: set[str] = set()  # positive, and the cached chunks of 0 or 2+ words
+        self.generation = 0  # how many times the cache started over
         self._lock = threading.Lock()
 
     @property
@@ -96,18 +100,23 @@ class WordIndex:
             return
         with self._lock:
             if len(self.counts) + len(missing) > _CACHE_LIMIT:
+                self.generation += 1
                 self._chunks.clear()
                 self.counts.clear()
                 self._words.clear()
                 self.positive.clear()
+                self.marked.clear()
                 missing = distinct
-            for text in missing:
+            for text in missing:  # counts last: a chunk counted is fully cached
                 found = self._read(text)
                 if isinstance(found, Chunk):
                     self._chunks[text] = found
                     self.positive.add(text)
+                    self.marked.add(text)
                     self.counts[text] = len(found.words)
                 else:
+                    if found != 1:
+                        self.marked.add(text)
                     self.counts[text] = found
 
     def chunk(self, text: str) -> Chunk | int:
