@@ -14,7 +14,8 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, compress
-from typing import TYPE_CHECKING, Final, NamedTuple
+from operator import itemgetter
+from typing import TYPE_CHECKING, Final, NamedTuple, cast
 
 import regex
 
@@ -32,7 +33,11 @@ log = logging.getLogger(__name__)
 
 REGEX_TIMEOUT: Final = 0.05  # seconds a /regex/ may spend on one field of one article
 MAX_REGEX_HITS: Final = 100
-_FIELD_ORDER: Final = {name: i for i, name in enumerate(FIELDS)}
+_IN_FIELD: Final = itemgetter(2, 3, 4)  # an Occurrence's first, last and start
+_FIELD: Final = itemgetter(1)
+# The field names sort backwards (title, summary, content): a stable sort on the name, in
+# reverse, is a sort in field order.
+assert tuple(sorted(FIELDS, reverse=True)) == FIELDS
 
 
 _timeouts: dict[str, int] = {}
@@ -106,17 +111,16 @@ class View:
     def of_fields(cls, raw: Mapping[str, str], index: WordIndex) -> View:
         """Like :meth:`of` for field texts."""
         chunks = {name: text.split() for name, text in raw.items()}
-        distinct = {name: set(found) for name, found in chunks.items()}
         while True:
             generation = index.generation
-            if any(found.difference(index.counts) for found in distinct.values()):
-                index.lookup(set().union(*distinct.values()))
+            marked = {name: set(found).difference(index.plain) for name, found in chunks.items()}
+            if any(m.difference(index.counts) for m in marked.values()):  # not all cached
+                index.lookup(set().union(*marked.values()))
+                marked = {name: m.difference(index.plain) for name, m in marked.items()}
             present: dict[str, frozenset[int]] = {}
             holding: dict[str, set[str]] = {}
-            marked: dict[str, set[str]] = {}
-            for name, found in distinct.items():
-                marked[name] = found & index.marked
-                holding[name] = marked[name] & index.positive
+            for name, found in marked.items():
+                holding[name] = found & index.positive
                 infos = map(index.chunk, holding[name])
                 present[name] = frozenset().union(*(c.union for c in infos if isinstance(c, Chunk)))
             if index.generation == generation:  # else the cache started over meanwhile
@@ -151,8 +155,8 @@ class View:
         marks: Iterable[int] = ()
         if marked:
             marks = compress(range(len(chunks)), map(marked.__contains__, chunks))
-        holding = self.holding.get(name, set())
-        sizes = {text: index.count(text) for text in marked - holding}  # a dash: 0 words
+        infos = {text: index.chunk(text) for text in marked}
+        sizes = {text: info for text, info in infos.items() if isinstance(info, int)}
         positions: dict[int, list[int]] = {}
         at: dict[int, tuple[int, int, frozenset[int]]] = {}
         nth: dict[int, int] = {}
@@ -161,13 +165,10 @@ class View:
         for i in marks:
             text = chunks[i]
             size = sizes.get(text)
-            if size is not None:
+            if size is not None:  # no atoms: a dash (no word), or words run together
                 shift += size - 1
                 continue
-            info = index.chunk(text)
-            if isinstance(info, int):  # pragma: no cover - holding chunks hold atoms
-                shift += info - 1
-                continue
+            info = cast("Chunk", infos[text])
             nth[i] = seen[text] = seen.get(text, -1) + 1
             start = i + shift
             for k, atoms in enumerate(info.atoms):
@@ -316,18 +317,22 @@ class View:
     def hits(self, found: Sequence[Occurrence], limit: int | None = None) -> list[Hit]:
         """Hits for ``found``, in field and text order: at most ``limit`` per term and
         field, and one per stretch of text (the first term written wins)."""
-        if len(found) > 1:
-            found = sorted(found, key=lambda o: (_FIELD_ORDER[o.field], o.first, o.last, o.start))
+        if len(found) > 1:  # a stable sort by field, first, last, start
+            found = sorted(found, key=_IN_FIELD)
+            found.sort(key=_FIELD, reverse=True)
         counts: dict[tuple[str, str | None, str], int] = {}
         seen: set[tuple[str, int, int, int, int]] = set()
         result: list[Hit] = []
         for occurrence in found:
             term = occurrence.term
             key = (term.label, term.group, occurrence.field)
+            count = counts.get(key, 0)
+            if limit is not None and count >= limit:
+                continue
             place = occurrence[1:]  # field, first, last, start, end
-            if place in seen or (limit is not None and counts.get(key, 0) >= limit):
+            if place in seen:
                 continue
             seen.add(place)
-            counts[key] = counts.get(key, 0) + 1
+            counts[key] = count + 1
             result.append(self.hit(occurrence))
         return result
