@@ -53,8 +53,13 @@ class WordIndex:
         self._prefix_lengths: list[int] = []
         self._words: dict[str, frozenset[int]] = {}
         self._chunks: dict[str, Chunk] = {}  # cached chunks that hold atoms
-        self.counts: dict[str, int] = {}  # the word count of every cached chunk
+        # Most chunks are one word that stands for no atom: an article's chunks less those
+        # (one set difference) are the few a layout reads. Word positions are chunk numbers
+        # shifted by the chunks of other than one word (a dash has none).
+        self.plain: set[str] = set()  # cached chunks of one word that stands for no atom
+        self.counts: dict[str, int] = {}  # the word count of every other cached chunk
         self.positive: set[str] = set()  # the keys of _chunks (a set intersects fast)
+        self.generation = 0  # how many times the cache started over
         self._lock = threading.Lock()
 
     @property
@@ -89,24 +94,28 @@ class WordIndex:
     # -- reading articles ------------------------------------------------------------
 
     def lookup(self, distinct: set[str]) -> None:
-        """Make sure every chunk in ``distinct`` is cached (and :attr:`positive` if it
-        holds atoms)."""
-        missing = distinct.difference(self.counts)
+        """Make sure every chunk in ``distinct`` is cached (in :attr:`plain`, or counted in
+        :attr:`counts` and, if it holds atoms, in :attr:`positive`)."""
+        missing = distinct.difference(self.plain).difference(self.counts)
         if not missing:
             return
         with self._lock:
-            if len(self.counts) + len(missing) > _CACHE_LIMIT:
+            if len(self.plain) + len(self.counts) + len(missing) > _CACHE_LIMIT:
+                self.generation += 1
                 self._chunks.clear()
+                self.plain.clear()
                 self.counts.clear()
                 self._words.clear()
                 self.positive.clear()
                 missing = distinct
-            for text in missing:
+            for text in missing:  # counts last: a chunk counted is fully cached
                 found = self._read(text)
                 if isinstance(found, Chunk):
                     self._chunks[text] = found
                     self.positive.add(text)
                     self.counts[text] = len(found.words)
+                elif found == 1:
+                    self.plain.add(text)
                 else:
                     self.counts[text] = found
 
@@ -116,15 +125,19 @@ class WordIndex:
         if found is not None:
             return found
         count = self.counts.get(text)
-        return self._read(text) if count is None else count
+        if count is not None:
+            return count
+        return 1 if text in self.plain else self._read(text)
 
     def count(self, text: str) -> int:
         """How many words the chunk ``text`` holds."""
         found = self.counts.get(text)
-        if found is None:
-            info = self._read(text)
-            return info if isinstance(info, int) else len(info.words)
-        return found
+        if found is not None:
+            return found
+        if text in self.plain:
+            return 1
+        info = self._read(text)
+        return info if isinstance(info, int) else len(info.words)
 
     def _read(self, text: str) -> Chunk | int:
         folded, segments = fold_mapped(text)

@@ -42,14 +42,20 @@ class TermNode:
         if self.pattern is not None:
             return any(view.regex_spans(self.pattern, f) for f in self.fields)
         if len(self.atoms) == 1:
-            atom = self.atoms[0]
-            return any(atom in view.present.get(f, EMPTY) for f in self.fields)
+            return self.atoms[0] in view.present_in(self.fields)
         if not any(all(a in view.present.get(f, EMPTY) for a in self.atoms) for f in self.fields):
             return False
         return bool(self.occurrences(view))
 
     def occurrences(self, view: View) -> list[Occurrence]:
         found: list[Occurrence] = []
+        if self.pattern is None and len(self.atoms) == 1:  # a word: most terms
+            atom = self.atoms[0]
+            for name in self.fields:
+                if atom in view.present.get(name, EMPTY):
+                    positions = view.layout(name).positions.get(atom, ())
+                    found += [Occurrence(self, name, i, i) for i in positions]
+            return found
         for name in self.fields:
             if name not in view.raw:
                 continue
@@ -69,7 +75,7 @@ class TermNode:
         size = layout.count
         found = []
         for i in layout.positions.get(first, ()):
-            if i + len(rest) >= size and rest:
+            if i + len(rest) >= size:
                 continue
             if all(atom in view.atoms_at(name, i + k + 1) for k, atom in enumerate(rest)):
                 found.append(Occurrence(self, name, i, i + len(rest)))

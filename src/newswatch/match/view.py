@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import bisect
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, compress
-from typing import TYPE_CHECKING, Final, cast
+from operator import itemgetter
+from typing import TYPE_CHECKING, Final, NamedTuple, cast
 
 import regex
 
@@ -32,7 +33,11 @@ log = logging.getLogger(__name__)
 
 REGEX_TIMEOUT: Final = 0.05  # seconds a /regex/ may spend on one field of one article
 MAX_REGEX_HITS: Final = 100
-_FIELD_ORDER: Final = {name: i for i, name in enumerate(FIELDS)}
+_IN_FIELD: Final = itemgetter(2, 3, 4)  # an Occurrence's first, last and start
+_FIELD: Final = itemgetter(1)
+# The field names sort backwards (title, summary, content): a stable sort on the name, in
+# reverse, is a sort in field order.
+assert tuple(sorted(FIELDS, reverse=True)) == FIELDS
 
 
 _timeouts: dict[str, int] = {}
@@ -50,8 +55,7 @@ def _report_timeout(pattern: str, name: str) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Occurrence:
+class Occurrence(NamedTuple):
     """Where a term occurs: words ``first..last`` of ``field``; for a /regex/ also its
     span in the original text (for words that is derived from the words)."""
 
@@ -70,7 +74,8 @@ class _Layout:
     count: int  # words in the field
     positions: dict[int, list[int]]  # atom -> positions of the words standing for it
     at: dict[int, tuple[int, int, frozenset[int]]]  # position -> (chunk, word in chunk, atoms)
-    starts: list[int]  # position of the first word of each chunk (and the count, last)
+    nth: dict[int, int]  # chunk holding atoms -> how many earlier chunks have its text
+    _starts: list[int] | None = None  # position of each chunk's first word (and the count)
 
 
 @dataclass(eq=False)
@@ -82,6 +87,9 @@ class View:
     present: dict[str, frozenset[int]]
     index: WordIndex = field(default_factory=WordIndex)
     holding: dict[str, set[str]] = field(default_factory=dict)  # chunks that hold atoms
+    # Chunks that hold atoms or other than one word: all a layout needs to find.
+    marked: dict[str, set[str]] = field(default_factory=dict)
+    _present_in: dict[tuple[str, ...], frozenset[int]] = field(default_factory=dict)
     _layouts: dict[str, _Layout] = field(default_factory=dict)
     _offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     _folded: dict[str, NormalizedText] = field(default_factory=dict)
@@ -103,19 +111,32 @@ class View:
     def of_fields(cls, raw: Mapping[str, str], index: WordIndex) -> View:
         """Like :meth:`of` for field texts."""
         chunks = {name: text.split() for name, text in raw.items()}
-        distinct = {name: set(found) for name, found in chunks.items()}
-        index.lookup(set().union(*distinct.values()))
-        present: dict[str, frozenset[int]] = {}
-        holding: dict[str, set[str]] = {}
-        for name, found in distinct.items():
-            holding[name] = found & index.positive
-            infos = [index.chunk(text) for text in holding[name]]
-            present[name] = frozenset().union(*(c.union for c in infos if isinstance(c, Chunk)))
-        return cls(dict(raw), chunks, present, index, holding)
+        while True:
+            generation = index.generation
+            marked = {name: set(found).difference(index.plain) for name, found in chunks.items()}
+            if any(m.difference(index.counts) for m in marked.values()):  # not all cached
+                index.lookup(set().union(*marked.values()))
+                marked = {name: m.difference(index.plain) for name, m in marked.items()}
+            present: dict[str, frozenset[int]] = {}
+            holding: dict[str, set[str]] = {}
+            for name, found in marked.items():
+                holding[name] = found & index.positive
+                infos = map(index.chunk, holding[name])
+                present[name] = frozenset().union(*(c.union for c in infos if isinstance(c, Chunk)))
+            if index.generation == generation:  # else the cache started over meanwhile
+                return cls(dict(raw), chunks, present, index, holding, marked)
 
     def atoms_present(self) -> frozenset[int]:
         """Every atom that occurs in some field."""
         return frozenset().union(*self.present.values())
+
+    def present_in(self, fields: tuple[str, ...]) -> frozenset[int]:
+        """Every atom that occurs in one of ``fields``."""
+        found = self._present_in.get(fields)
+        if found is None:
+            found = frozenset().union(*(self.present.get(f, EMPTY) for f in fields))
+            self._present_in[fields] = found
+        return found
 
     # -- word positions ------------------------------------------------------------
 
@@ -128,22 +149,44 @@ class View:
 
     def _lay_out(self, name: str) -> _Layout:
         chunks = self.chunks.get(name, [])
-        found = list(map(self.index.counts.get, chunks))
-        sizes = found if None not in found else [self.index.count(text) for text in chunks]
-        starts = list(accumulate(cast("list[int]", sizes), initial=0))
-        holding = self.holding.get(name, set())
+        index = self.index
+        # Every chunk not marked holds one word and no atom: only the marked ones are read.
+        marked = self.marked.get(name, set())
+        marks: Iterable[int] = ()
+        if marked:
+            marks = compress(range(len(chunks)), map(marked.__contains__, chunks))
+        infos = {text: index.chunk(text) for text in marked}
+        sizes = {text: info for text, info in infos.items() if isinstance(info, int)}
         positions: dict[int, list[int]] = {}
         at: dict[int, tuple[int, int, frozenset[int]]] = {}
-        for i in compress(range(len(chunks)), map(holding.__contains__, chunks)):
-            info = self.index.chunk(chunks[i])
-            if isinstance(info, int):
+        nth: dict[int, int] = {}
+        seen: dict[str, int] = {}
+        shift = 0  # words in the chunks before, less their number
+        for i in marks:
+            text = chunks[i]
+            size = sizes.get(text)
+            if size is not None:  # no atoms: a dash (no word), or words run together
+                shift += size - 1
                 continue
+            info = cast("Chunk", infos[text])
+            nth[i] = seen[text] = seen.get(text, -1) + 1
+            start = i + shift
             for k, atoms in enumerate(info.atoms):
                 if atoms:
-                    at[starts[i] + k] = (i, k, atoms)
+                    at[start + k] = (i, k, atoms)
                     for atom in atoms:
-                        positions.setdefault(atom, []).append(starts[i] + k)
-        return _Layout(starts[-1], positions, at, starts)
+                        positions.setdefault(atom, []).append(start + k)
+            shift += len(info.words) - 1
+        return _Layout(len(chunks) + shift, positions, at, nth)
+
+    def _starts(self, name: str) -> list[int]:
+        """The position of the first word of each chunk of field ``name`` (and the count,
+        last): only /regex/ hits ask."""
+        layout = self.layout(name)
+        if layout._starts is None:
+            sizes = map(self.index.count, self.chunks.get(name, []))
+            layout._starts = list(accumulate(sizes, initial=0))
+        return layout._starts
 
     def atoms_at(self, name: str, position: int) -> frozenset[int]:
         """The atoms of the word at ``position`` of field ``name``."""
@@ -159,7 +202,9 @@ class View:
         if found is None:
             text, chunks = self.raw[name], self.chunks[name]
             piece = chunks[chunk]
-            nth = chunks[:chunk].count(piece)  # earlier chunks with the same text
+            nth = self.layout(name).nth.get(chunk)
+            if nth is None:
+                nth = chunks[:chunk].count(piece)  # earlier chunks with the same text
             found = -1
             while nth >= 0:
                 found = text.find(piece, found + 1)
@@ -186,10 +231,11 @@ class View:
         if found is not None:
             chunk, k = found[0], found[1]
         else:  # a word that stands for no atom: only /regex/ hits ask
-            chunk = max(bisect.bisect_right(layout.starts, position) - 1, 0)
-            while chunk > 0 and layout.starts[chunk] == layout.starts[chunk + 1]:
+            starts = self._starts(name)
+            chunk = max(bisect.bisect_right(starts, position) - 1, 0)
+            while chunk > 0 and starts[chunk] == starts[chunk + 1]:
                 chunk -= 1  # chunks without words (a dash) hold no position
-            k = position - layout.starts[chunk]
+            k = position - starts[chunk]
         spans = self._chunk_words(name, chunk)
         if not spans:
             start = self._chunk_start(name, chunk)
@@ -201,7 +247,7 @@ class View:
     def word_at(self, name: str, char: int) -> int:
         """The position of the word holding original offset ``char`` (or of the last word
         before it)."""
-        layout = self.layout(name)
+        starts = self._starts(name)
         chunks = self.chunks.get(name, [])
         found = 0
         for i in range(len(chunks)):  # only /regex/ hits ask: fine to walk
@@ -211,7 +257,7 @@ class View:
             spans = self._chunk_words(name, i)
             inside = [k for k, (start, _) in enumerate(spans) if base + start <= char]
             if inside:
-                found = layout.starts[i] + inside[-1]
+                found = starts[i] + inside[-1]
         return found
 
     def original_span(self, occurrence: Occurrence) -> tuple[int, int]:
@@ -219,6 +265,8 @@ class View:
         if occurrence.start >= 0:
             return occurrence.start, occurrence.end
         first = self.word_span(occurrence.field, occurrence.first)
+        if occurrence.last == occurrence.first:
+            return first
         last = self.word_span(occurrence.field, occurrence.last)
         return first[0], last[1]
 
@@ -269,23 +317,22 @@ class View:
     def hits(self, found: Sequence[Occurrence], limit: int | None = None) -> list[Hit]:
         """Hits for ``found``, in field and text order: at most ``limit`` per term and
         field, and one per stretch of text (the first term written wins)."""
-        ordered = sorted(found, key=lambda o: (_FIELD_ORDER[o.field], o.first, o.last, o.start))
+        if len(found) > 1:  # a stable sort by field, first, last, start
+            found = sorted(found, key=_IN_FIELD)
+            found.sort(key=_FIELD, reverse=True)
         counts: dict[tuple[str, str | None, str], int] = {}
         seen: set[tuple[str, int, int, int, int]] = set()
         result: list[Hit] = []
-        for occurrence in ordered:
+        for occurrence in found:
             term = occurrence.term
             key = (term.label, term.group, occurrence.field)
-            place = (
-                occurrence.field,
-                occurrence.first,
-                occurrence.last,
-                occurrence.start,
-                occurrence.end,
-            )
-            if place in seen or (limit is not None and counts.get(key, 0) >= limit):
+            count = counts.get(key, 0)
+            if limit is not None and count >= limit:
+                continue
+            place = occurrence[1:]  # field, first, last, start, end
+            if place in seen:
                 continue
             seen.add(place)
-            counts[key] = counts.get(key, 0) + 1
+            counts[key] = count + 1
             result.append(self.hit(occurrence))
         return result
