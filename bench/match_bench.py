@@ -15,7 +15,8 @@ Printed per watchlist size: compile time; a first pass over the articles (every 
 to the caches, inflection analysed) and a second pass (steady state, what a running
 daemon sees), as articles/s and µs/article on one core; and how many matched. With
 ``--replay``: the wall time of ``newswatch replay`` (a fresh process: start-up, config
-load with 1,000 watches, compile, SQLite read, matching) over 2,000 stored articles.
+load with 1,000 watches, compile, SQLite read, matching) over 10,000 stored articles,
+as articles/s including all of that (issue 12: at least 5,000/s).
 """
 
 from __future__ import annotations
@@ -197,7 +198,7 @@ def bench(watches: int, articles: list[Article], names: list[tuple[str, str]]) -
         )
 
 
-def bench_replay(names: list[tuple[str, str]], watches: int = 1000, stored: int = 2000) -> None:
+def bench_replay(names: list[tuple[str, str]], watches: int = 1000, stored: int = 10_000) -> None:
     """Time `newswatch replay` as a user runs it: a new process over a real database."""
     import yaml
 
@@ -206,6 +207,9 @@ def bench_replay(names: list[tuple[str, str]], watches: int = 1000, stored: int 
     folder = Path(tempfile.mkdtemp(prefix="newswatch-bench-"))
     data = make_watchlist(watches, names)
     data["database"] = "bench.db"
+    # The stored articles come from each feed's first fetch: with the default first_run
+    # (``new``) replay passes over them (SPEC §4) and would match nothing.
+    data["poll"] = {"first_run": "all"}
     feeds = sorted({a.feed_url for a in make_articles(40, names)})
     data["feeds"] = [{"url": url} for url in feeds]
     config = folder / "watchlist.yaml"
@@ -232,7 +236,9 @@ def bench_replay(names: list[tuple[str, str]], watches: int = 1000, stored: int 
         start = time.perf_counter()
         result = subprocess.run(command, capture_output=True, text=True, check=True)
         elapsed = time.perf_counter() - start
-        print(f"  replay, {label}: {elapsed:.2f} s wall — {result.stderr.strip().splitlines()[-1]}")
+        said = result.stderr.strip().splitlines()[-1]
+        rate = stored / elapsed
+        print(f"  replay, {label}: {elapsed:.2f} s wall = {rate:,.0f} articles/s — {said}")
     print(f"  (database and config kept in {folder})")
 
 
@@ -253,7 +259,7 @@ def main() -> None:
     for count in args.watches or [1000, 10_000]:
         bench(count, articles, names)
     if args.replay:
-        print("replay over 2,000 stored articles with 1,000 watches:")
+        print("replay over 10,000 stored articles with 1,000 watches:")
         bench_replay(names)
 
 
