@@ -14,13 +14,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from yaml.composer import Composer
 from yaml.error import MarkedYAMLError, YAMLError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from yaml.parser import Parser
-from yaml.reader import Reader, ReaderError
-from yaml.resolver import BaseResolver
-from yaml.scanner import Scanner
+from yaml.reader import ReaderError
+
+from newswatch.config.composers import TAG, PyComposer, fast_root
 
 __all__ = [
     "ABSENT",
@@ -45,34 +43,8 @@ MAX_NODES: Final = 100_000
 Loc = tuple[str | int, ...]
 """A path into the plain data, as pydantic's ``loc``: keys and list indexes."""
 
-_TAG = "tag:yaml.org,2002:"
-_STR, _NULL, _BOOL, _INT, _FLOAT = (_TAG + t for t in ("str", "null", "bool", "int", "float"))
-_SEQ, _MAP = _TAG + "seq", _TAG + "map"
-
-
-class _CoreResolver(BaseResolver):
-    """Implicit types of the YAML 1.2 core schema only (PyYAML's default is YAML 1.1)."""
-
-
-_CoreResolver.add_implicit_resolver(_NULL, re.compile(r"^(?:~|null|)$", re.I), ["~", "n", "N", ""])
-_CoreResolver.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|false)$", re.I), list("tTfF"))
-_CoreResolver.add_implicit_resolver(_INT, re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
-_CoreResolver.add_implicit_resolver(
-    _FLOAT,
-    re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"),
-    list("-+.0123456789"),
-)
-
-
-class _Composer(Reader, Scanner, Parser, Composer, _CoreResolver):
-    """PyYAML's safe pipeline up to the node tree, without any constructor."""
-
-    def __init__(self, text: str) -> None:
-        Reader.__init__(self, text)
-        Scanner.__init__(self)
-        Parser.__init__(self)
-        Composer.__init__(self)
-        _CoreResolver.__init__(self)
+_STR, _NULL, _BOOL, _INT, _FLOAT = (TAG + t for t in ("str", "null", "bool", "int", "float"))
+_SEQ, _MAP = TAG + "seq", TAG + "map"
 
 
 class Abort(Exception):
@@ -85,10 +57,12 @@ class Abort(Exception):
 
 def _compose(text: str) -> MappingNode:
     """The document's root mapping; raises ``Abort`` for syntax errors and other shapes."""
-    composer: _Composer | None = None
+    root = fast_root(text)
+    composer: PyComposer | None = None
     try:
-        composer = _Composer(text)
-        root = composer.get_single_node()
+        if root is None:
+            composer = PyComposer(text)
+            root = composer.get_single_node()
     except MarkedYAMLError as exc:
         raise _syntax_error(exc) from exc
     except ReaderError as exc:
@@ -339,7 +313,7 @@ def _typed(text: str, tag: str) -> bool | int | float | None:
 
 
 def _short_tag(tag: str) -> str:
-    return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
+    return "!!" + tag[len(TAG) :] if tag.startswith(TAG) else tag
 
 
 # ------------------------------------------------------------------ the document
