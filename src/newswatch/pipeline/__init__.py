@@ -5,7 +5,9 @@
 - ``deliver``: one lane per destination: store.claim -> outbox plan -> notify -> outcome.
 - ``replay``: stored articles -> match (read-only).
 - ``once``: ``run --once``: poll every feed, deliver, prune.
-- ``workers``: the CPU-budgeted process pool that runs the poll's jobs.
+- ``workers``: the CPU-budgeted process pool that runs the poll's jobs; ``jobs`` is its
+  worker side (what a worker process imports: no asyncio, no configuration layer), and
+  ``analysis`` the one job over a poll's new articles (matching and story signatures).
 
 ``poll``, ``deliver`` and ``replay`` do not import each other; ``once`` and the daemon
 (in ``app``) combine them.
