@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zlib
 
 import pytest
@@ -71,6 +72,35 @@ def test_signature_is_deterministic() -> None:
     assert cluster.signature(article(BODY)) == cluster.signature(article(BODY))
     keys = cluster.signature(article(BODY)).keys
     assert len(keys) == cluster.BANDS + cluster.LEDE_BANDS + cluster.ANCHOR_BANDS
+
+
+def test_keys_are_the_same_in_every_process_whatever_its_hash_seed() -> None:
+    """Keys and fingerprints are stored and compared across processes, whose string hash
+    seeds (and so the iteration order of their sets of shingles) differ."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from newswatch import cluster; from newswatch.models import Article\n"
+        "a = Article(feed_url='u', entry_key='k', link=None, link_key=None, title='t',"
+        " content=sys.stdin.read())\n"
+        "s = cluster.signature(a); print(s.keys, s.fingerprint.hex())"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            input=BODY,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
+    here = Article(feed_url="u", entry_key="k", link=None, link_key=None, title="t", content=BODY)
+    signature = cluster.signature(here)
+    assert outputs == {f"{signature.keys} {signature.fingerprint.hex()}\n"}
 
 
 def test_too_short_text_has_no_keys() -> None:

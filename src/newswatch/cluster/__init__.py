@@ -227,11 +227,12 @@ def fingerprint(article: Article) -> bytes:
 
 
 def _minhash(shingles: frozenset[str], num_perm: int) -> list[int]:
-    """The MinHash values of ``shingles`` (rensa's, seed 1), in a stable order."""
+    """The MinHash values of ``shingles`` (rensa's, seed 1), in permutation order; each is
+    a minimum, so the order the shingles come in (a set's, per process) does not matter."""
     from rensa import RMinHash
 
     mh = RMinHash(num_perm, 1)
-    mh.update(sorted(shingles))
+    mh.update(list(shingles))
     values: list[int] = mh.digest()
     return values
 
