@@ -241,14 +241,19 @@ def _band_keys(kind: int, values: Sequence[int], bands: int, rows: int) -> list[
     """One key per band: a signed 64-bit mix of the format, the kind, the band and its
     rows (each a 32-bit MinHash value), the same on every machine and in every process."""
     keys = []
-    for band in range(bands):
-        h = ((_FORMAT << 16 | kind << 8 | band) * _MIX) & _MASK
+    for band, h in enumerate(_band_starts(kind, bands)):
         for value in values[band * rows : (band + 1) * rows]:
             h = (h * _MIX2 + value) & _MASK  # a polynomial in the rows
         h = ((h ^ (h >> 31)) * _MIX3) & _MASK  # then mixed, so every bit counts
         h ^= h >> 29
         keys.append(h - (1 << 64) if h >= 1 << 63 else h)
     return keys
+
+
+@lru_cache(maxsize=8)
+def _band_starts(kind: int, bands: int) -> tuple[int, ...]:
+    """Where each band's mix starts: the format, the kind and the band, mixed."""
+    return tuple(((_FORMAT << 16 | kind << 8 | band) * _MIX) & _MASK for band in range(bands))
 
 
 def signatures(articles: Iterable[Article]) -> dict[str, StorySignature]:
