@@ -91,8 +91,8 @@ def insert(db: Db, feed: int, story: int, article: Article, now: datetime) -> in
 def since(db: Db, start: datetime | None, limit: int | None = None) -> list[StoredArticle]:
     """Stored articles first seen at or after ``start`` (all if None), oldest first."""
     # Each feed's first sighting, found once for all feeds: as a subquery per row it
-    # walked the seen_at index from the start for every article (10,000 stored articles
-    # of one poll: 54 s; now 0.02 s).
+    # walked the seen_at index from the start for every article (`replay` of 10,000
+    # stored articles took 58.8 s, 54 s of it this query; now 11 s in all).
     sql = (
         "WITH firsts AS (SELECT feed_id, MIN(seen_at) AS seen_at FROM articles"
         " GROUP BY feed_id)"

@@ -126,9 +126,9 @@ class Base:
             # the WAL holds 64 MB (not SQLite's 4 MB) copies a page rewritten by many
             # commits into the database once, not once per commit: 500 polls of 20 new
             # articles, one commit each, 10.9 s of CPU and 14.4 s wall before, 8.6 s
-            # and 9.7 s after (README, Performance). The WAL is cut back to 16 MB after a
-            # checkpoint. (An 8 MB page cache saved another 1.5 s there but cost the
-            # daemon 9 MiB.)
+            # and 9.7 s after (the README's Performance section has the cold pass's). The
+            # WAL is cut back to 16 MB after a checkpoint. (An 8 MB page cache saved
+            # another 1.5 s there but cost the daemon 9 MiB.)
             self.db.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
             self.db.execute(f"PRAGMA journal_size_limit={WAL_KEEP_BYTES}")
             # Off while migrating: a migration may rebuild a table (SQLite's ALTER

@@ -358,7 +358,7 @@ def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     last = _last_iso  # one read: another thread may replace it, never half of it
-    if last is not None and last[0] == value and last[0].utcoffset() == value.utcoffset():
+    if last is not None and last[0] == value:  # the same instant: the same UTC text
         return last[1]
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store")
